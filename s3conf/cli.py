@@ -1,0 +1,61 @@
+"""The ``s3conf`` command.
+
+Subcommands live beside the code they drive (``emulators.cli``, ``suites.conformance.cli``,
+``suites.bench.cli``); each such module exposes ``register(subparsers)`` and, for saved-result
+reports, ``register_report(report_subparsers)``. This module only assembles them, so the library
+layers never import the suites.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from s3conf import __version__
+
+# (module, what it adds): the order is the order of `s3conf --help`.
+COMMAND_MODULES = ("s3conf.config_cli", "emulators.cli", "suites.conformance.cli", "suites.bench.cli")
+
+
+def _load(module_name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and module_name.startswith(error.name):
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (also used by the CLI tests)."""
+    parser = argparse.ArgumentParser(prog="s3conf", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"s3conf {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    report = subparsers.add_parser("report", help="build reports from saved results")
+    report_subparsers = report.add_subparsers(dest="report_kind", metavar="KIND", required=True)
+    for module_name in COMMAND_MODULES:
+        module = _load(module_name)
+        if module is None:
+            continue
+        register: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None] | None
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+        register_report = getattr(module, "register_report", None)
+        if register_report is not None:
+            register_report(report_subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``s3conf`` script; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

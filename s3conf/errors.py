@@ -1,0 +1,75 @@
+"""One exception tree for s3conf.
+
+Every class is also the built-in exception that a caller of a file API already catches
+(``FileNotFoundError``, ``ValueError``...), so code written for local files keeps working, while
+``except S3ConfError`` catches everything this package raises on purpose. Messages name the
+offending value (never a secret) and, for configuration, the key and where the value came from.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+
+
+class S3ConfError(Exception):
+    """Base of every error s3conf raises deliberately."""
+
+
+class InvalidURIError(S3ConfError, ValueError):
+    """A URI that cannot name an S3 location (bad scheme, bucket, port, key...)."""
+
+
+class ConfigError(S3ConfError, ValueError):
+    """An unknown ``s3.*`` key, a value that does not parse or is out of range, or conflicting aliases."""
+
+
+class InvalidModeError(S3ConfError, ValueError):
+    """An open mode s3conf does not support, e.g. read *and* write on one handle."""
+
+
+class ObjectNotFoundError(S3ConfError, FileNotFoundError):
+    """The key does not exist (and, for directories, no key lies under it)."""
+
+
+class BucketNotFoundError(S3ConfError, FileNotFoundError):
+    """The bucket does not exist on the endpoint."""
+
+
+class AccessDeniedError(S3ConfError, PermissionError):
+    """The store refused the request for the credentials in use."""
+
+
+class AuthenticationError(AccessDeniedError):
+    """The store rejected the credentials themselves (unknown key or bad signature)."""
+
+
+class ObjectExistsError(S3ConfError, FileExistsError):
+    """An exclusive create (``xb`` / ``create_new``) found the key already present."""
+
+
+class DirectoryNotEmptyError(S3ConfError, OSError):
+    """``rmdir`` on a prefix that still holds keys."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(errno.ENOTEMPTY, f"directory not empty: {path}", path)
+
+
+class UnsupportedOperationError(S3ConfError, io.UnsupportedOperation):
+    """An operation S3 has no counterpart for (symlinks, hard links...) or the target lacks."""
+
+
+class ConditionalWriteUnsupportedError(UnsupportedOperationError):
+    """The target ignores ``If-None-Match: *``; exclusive create cannot be honoured safely."""
+
+
+class TransferError(S3ConfError, OSError):
+    """A transfer failed after its retries were exhausted."""
+
+
+class TargetError(S3ConfError, RuntimeError):
+    """A conformance/benchmark target failed to start, stop or answer."""
+
+
+class TargetUnavailableError(TargetError):
+    """A target cannot run on this machine (binary, engine, image or credentials missing)."""
