@@ -101,8 +101,9 @@ class S3Writer(io.RawIOBase):
         fd, self._spool_path = tempfile.mkstemp(prefix="s3conf-spool-", dir=spool_dir)
         self._spool = os.fdopen(fd, "w+b")
         self._size = 0
-        self._upload_id: str | None = None
         self.aborted = False
+        self.parts_uploaded = 0
+        """Parts sent by a multipart upload (0 after a single PUT): lets tests see which path ran."""
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -137,7 +138,7 @@ class S3Writer(io.RawIOBase):
 
     def flush(self) -> None:
         """Flush the spool to the OS; nothing is uploaded before :meth:`close`."""
-        if not self.closed:
+        if not self.closed and not self._spool.closed:
             self._spool.flush()
 
     def close(self) -> None:
@@ -248,7 +249,6 @@ class S3Writer(io.RawIOBase):
         part_size = self._effective_part_size()
         created = self._call(self._client.create_multipart_upload)
         upload_id: str = created["UploadId"]
-        self._upload_id = upload_id
         try:
             ranges = [
                 (number, offset, min(part_size, self._size - offset))
@@ -268,6 +268,7 @@ class S3Writer(io.RawIOBase):
                 if failure is not None:
                     raise failure
             parts = [future.result() for future in futures]
+            self.parts_uploaded = len(parts)
             self._call(
                 self._client.complete_multipart_upload,
                 UploadId=upload_id,
@@ -277,8 +278,6 @@ class S3Writer(io.RawIOBase):
         except BaseException:
             self._abort_multipart(upload_id)
             raise
-        finally:
-            self._upload_id = None
 
     def _abort_multipart(self, upload_id: str) -> None:
         try:
