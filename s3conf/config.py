@@ -1,0 +1,542 @@
+"""Layered s3conf settings with provenance.
+
+Every setting has one canonical ``s3.*`` key (the Java NIO.2 provider's ``s3.spi.*`` names or Flink's
+``s3.*`` names) plus the aliases people already type. :meth:`S3Config.resolve` merges four layers,
+highest first, and remembers where each value came from, because "why is my fragment size 5 MiB?" is
+the first question anyone asks of a layered configuration::
+
+    explicit mapping  >  process-wide overrides  >  environment  >  defaults
+
+Decisions (DESIGN.md section 4 leaves these open):
+
+* **Namespaces.** Only the ``s3.`` namespace is ours: an unknown ``s3.*`` key is a :class:`ConfigError`.
+  Known aliases in other namespaces (``fs.s3a.endpoint``, ``fs.s3a.access.key``...) are honoured; any
+  other key outside ``s3.`` (``fs.s3a.fast.upload``, ``state.backend``, ``aws.region``) is ignored, so a
+  whole Flink or Hadoop configuration can be handed over as it is, as Flink itself does.
+  :func:`is_known_key` tells a caller (such as ``s3conf config``) which keys will be ignored.
+* **Region.** ``aws.region`` is deliberately *not* an alias: when ``s3.spi.region`` is unset and no
+  endpoint is configured the region stays ``None`` and boto3's own chain (``AWS_REGION``, profile...)
+  decides, so we never second-guess the AWS SDK. With an endpoint set the default is ``us-east-1``.
+* **Sizes** are binary, as in Flink's ``MemorySize``: ``k``/``kb``/``kib`` = 2**10, ``m``/``mb``/``mib``
+  = 2**20, ``g``/``gb``/``gib`` = 2**30, ``t``/``tb``/``tib`` = 2**40, case-insensitive (Flink's
+  ``1024mb`` is 1 GiB). Fractions are refused rather than rounded.
+* **Durations** are seconds (int, float or a numeric string) or a number with a unit: ``ms``, ``s``,
+  ``min``/``m``, ``h``, ``d`` (and their long spellings).
+* **None** in an explicit or override mapping means "not given", so callers can pass optional values
+  straight through. Empty strings are errors, never a silent "unset".
+* **Aliases.** Two spellings of one key in the same layer must agree (after parsing: ``8MiB`` and
+  ``8388608`` agree); across layers the higher layer wins.
+* **Environment** names are the key upper-cased with ``.`` and ``-`` turned into ``_``; an alias's
+  environment name counts too. Only names of known keys are looked up; nothing is read at import.
+
+>>> env = {"S3_SPI_READ_MAX_FRAGMENT_NUMBER": "5"}
+>>> cfg = S3Config.resolve({"s3.spi.read.fragment-size": "8MiB"}, env=env)
+>>> cfg.fragment_size, cfg.source("s3.spi.read.max-fragment-size")
+(8388608, 'explicit')
+>>> cfg.fragment_number, cfg.source("s3.spi.read.max-fragment-number")
+(5, 'env:S3_SPI_READ_MAX_FRAGMENT_NUMBER')
+>>> cfg.region, cfg.source("s3.spi.region")
+(None, 'default')
+>>> S3Config.resolve({"s3.secret-key": "hunter2"}, env={}).secret_key
+Secret('***')
+>>> S3Config.resolve({"s3.spi.read.max-fragment-number": "0"}, env={})
+Traceback (most recent call last):
+...
+s3conf.errors.ConfigError: s3.spi.read.max-fragment-number = '0' (from explicit): must be >= 1
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
+
+from s3conf.errors import ConfigError
+from s3conf.redaction import MASK, Secret
+
+KiB = 1 << 10
+MiB = 1 << 20
+GiB = 1 << 30
+TiB = 1 << 40
+
+_SIZE_UNITS: dict[str, int] = {
+    "": 1, "b": 1, "byte": 1, "bytes": 1,
+    "k": KiB, "kb": KiB, "kib": KiB, "kibibytes": KiB,
+    "m": MiB, "mb": MiB, "mib": MiB, "mebibytes": MiB,
+    "g": GiB, "gb": GiB, "gib": GiB, "gibibytes": GiB,
+    "t": TiB, "tb": TiB, "tib": TiB, "tebibytes": TiB,
+}  # fmt: skip
+_DURATION_UNITS: dict[str, float] = {
+    "": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "ms": 1e-3, "milli": 1e-3, "millis": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "d": 86400.0, "day": 86400.0, "days": 86400.0,
+}  # fmt: skip
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
+_SIZE_RE = re.compile(r"\s*([+-]?\d+)\s*([A-Za-z]*)\s*")
+_DURATION_RE = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)\s*")
+_INT_RE = re.compile(r"\s*[+-]?\d+\s*")
+_SIZE_HINT = "expected an integer with an optional unit such as 8MiB, 512KiB, 1024mb"
+_DURATION_HINT = "expected seconds, or a number with ms, s, min, h or d"
+_BOOL_HINT = "expected true/false, yes/no or 1/0"
+
+
+class _InvalidValueError(Exception):
+    """A parser's or range check's complaint, turned into a ConfigError with key and source."""
+
+
+def parse_size(value: object) -> int:
+    """A byte count from an int or a string such as ``8MiB``, ``512KiB``, ``1024mb``, ``5MB``.
+
+    Units are binary whatever their spelling (Flink's ``MemorySize``), so ``5MB`` is 5 MiB.
+
+    >>> parse_size("8MiB"), parse_size("512kib"), parse_size("1024mb") == GiB, parse_size(" 5 MB ")
+    (8388608, 524288, True, 5242880)
+    >>> parse_size("1.5MiB")
+    Traceback (most recent call last):
+    ...
+    ValueError: not a size: '1.5MiB' (expected an integer with an optional unit such as 8MiB, 512KiB, 1024mb)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        match = _SIZE_RE.fullmatch(value)
+        if match and match.group(2).lower() in _SIZE_UNITS:
+            return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    raise ValueError(f"not a size: {value!r} ({_SIZE_HINT})")
+
+
+def format_size(size: int) -> str:
+    """The shortest exact spelling of ``size`` that :func:`parse_size` reads back.
+
+    >>> format_size(5242880), format_size(GiB), format_size(3072), format_size(1536), format_size(0)
+    ('5MiB', '1GiB', '3KiB', '1536', '0')
+    """
+    if size:
+        for unit, multiple in (("TiB", TiB), ("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+            if size % multiple == 0:
+                return f"{size // multiple}{unit}"
+    return str(size)
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from a number or a string such as ``30``, ``30s``, ``5min``, ``500ms``, ``1.5h``.
+
+    >>> parse_duration("5min"), parse_duration("500ms"), parse_duration(30), parse_duration("2.5")
+    (300.0, 0.5, 30.0, 2.5)
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        match = _DURATION_RE.fullmatch(value)
+        if match and match.group(2).lower() in _DURATION_UNITS:
+            return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
+    raise ValueError(f"not a duration: {value!r} ({_DURATION_HINT})")
+
+
+def parse_bool(value: object) -> bool:
+    """A flag from a bool, 0/1, or ``true/false/yes/no/1/0`` in any case.
+
+    >>> parse_bool("YES"), parse_bool("0"), parse_bool(True)
+    (True, False, True)
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise ValueError(f"not a boolean: {value!r} ({_BOOL_HINT})")
+
+
+def _parse_int(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INT_RE.fullmatch(value):
+        return int(value)
+    raise _InvalidValueError("not an integer")
+
+
+def _parse_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _InvalidValueError(f"expected a string, got {type(value).__name__}")
+    if not value.strip():
+        raise _InvalidValueError("must not be empty")
+    return value
+
+
+def _parse_secret(value: object) -> Secret:
+    if isinstance(value, Secret):
+        value = value.reveal()
+    return Secret(_parse_text(value))
+
+
+def _parse_protocol(value: object) -> str:
+    text = _parse_text(value).strip().lower()
+    if text not in ("http", "https"):
+        raise _InvalidValueError("must be http or https")
+    return text
+
+
+def _wrap(parser: Callable[[object], Any], complaint: str) -> Callable[[object], Any]:
+    """Turn a public parser's ValueError into a complaint that does not repeat the value."""
+
+    def parse(value: object) -> Any:
+        try:
+            return parser(value)
+        except ValueError:
+            raise _InvalidValueError(complaint) from None
+
+    return parse
+
+
+def _at_least(low: float, *, exclusive: bool = False) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if exclusive and not (value > low and math.isfinite(value)):
+            return f"must be > {low:g}"
+        if not exclusive and value < low:
+            return f"must be >= {low}"
+        return None
+
+    return check
+
+
+def _between(low: int, high: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if not low <= value <= high:
+            return f"must be between {format_size(low)} and {format_size(high)}"
+        return None
+
+    return check
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One setting: its canonical key, aliases, the field it fills, how to parse and check it."""
+
+    key: str
+    field: str
+    parse: Callable[[object], Any]
+    check: Callable[[Any], str | None] | None = None
+    aliases: tuple[str, ...] = ()
+    secret: bool = False
+    description: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The canonical key first, then its aliases."""
+        return (self.key, *self.aliases)
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        """Environment variable names, canonical first, without duplicates."""
+        return tuple(dict.fromkeys(env_name(name) for name in self.names))
+
+
+def env_name(key: str) -> str:
+    """The environment variable for a key: upper-cased, ``.`` and ``-`` turned into ``_``.
+
+    >>> env_name("s3.spi.read.max-fragment-size")
+    'S3_SPI_READ_MAX_FRAGMENT_SIZE'
+    """
+    return key.upper().replace(".", "_").replace("-", "_")
+
+
+_int = _parse_int
+_size = _wrap(parse_size, f"not a size ({_SIZE_HINT})")
+_duration = _wrap(parse_duration, f"not a duration ({_DURATION_HINT})")
+_bool = _wrap(parse_bool, f"not a boolean ({_BOOL_HINT})")
+
+# The one table of settings. Order is the order `s3conf config` prints.
+SPECS: tuple[KeySpec, ...] = (
+    KeySpec("s3.spi.read.max-fragment-number", "fragment_number", _int, _at_least(1),
+            ("s3.spi.read.fragment-number",), description="fragments a reader caches and prefetches"),
+    KeySpec("s3.spi.read.max-fragment-size", "fragment_size", _size, _at_least(1),
+            ("s3.spi.read.fragment-size",), description="bytes per read-ahead fragment"),
+    KeySpec("s3.spi.read.max-inflight-bytes", "max_inflight_bytes", _size, _at_least(1),
+            description="process-wide budget of prefetched bytes in flight"),
+    KeySpec("s3.spi.endpoint-protocol", "endpoint_protocol", _parse_protocol,
+            description="protocol for s3x:// endpoints and host-only endpoints"),
+    KeySpec("s3.spi.endpoint", "endpoint", _parse_text, None, ("s3.endpoint", "fs.s3a.endpoint"),
+            description="host[:port] or URL of the store; unset means AWS"),
+    KeySpec("s3.spi.force-path-style", "force_path_style", _bool, None,
+            ("s3.path.style.access", "s3.path-style-access", "fs.s3a.path.style.access"),
+            description="path-style instead of virtual-host addressing"),
+    KeySpec("s3.spi.region", "region", _parse_text,
+            description="signing region; us-east-1 when an endpoint is set, else boto3's chain"),
+    KeySpec("s3.access-key", "access_key", _parse_text, None, ("s3.access.key", "fs.s3a.access.key"),
+            description="access key id; unset means boto3's credential chain"),
+    KeySpec("s3.secret-key", "secret_key", _parse_secret, None, ("s3.secret.key", "fs.s3a.secret.key"),
+            secret=True, description="secret access key (never shown)"),
+    KeySpec("s3.entropy.key", "entropy_key", _parse_text,
+            description="path substring replaced by random characters (Flink)"),
+    KeySpec("s3.entropy.length", "entropy_length", _int, _at_least(1),
+            description="random characters injected for the entropy key"),
+    KeySpec("s3.spi.timeouts.connect", "connect_timeout", _duration, _at_least(0, exclusive=True),
+            description="seconds to establish a connection"),
+    KeySpec("s3.spi.timeouts.read", "read_timeout", _duration, _at_least(0, exclusive=True),
+            description="seconds to wait for response bytes"),
+    KeySpec("s3.spi.timeouts.write", "write_timeout", _duration, _at_least(0, exclusive=True),
+            description="seconds for one upload request"),
+    KeySpec("s3.spi.write.multipart-threshold", "multipart_threshold", _size, _at_least(1),
+            description="writes above this size use a multipart upload"),
+    KeySpec("s3.spi.write.part-size", "multipart_part_size", _size, _between(5 * MiB, 5 * GiB),
+            description="bytes per multipart part (S3 allows 5MiB..5GiB)"),
+    KeySpec("s3.connection.maximum", "connection_maximum", _int, _at_least(1),
+            ("fs.s3a.connection.maximum",), description="HTTP connection pool size"),
+    KeySpec("s3.s5cmd.path", "s5cmd_path", _parse_text, description="s5cmd binary for bulk copies (Flink)"),
+    KeySpec("s3.s5cmd.args", "s5cmd_args", _parse_text, description="extra s5cmd arguments"),
+    KeySpec("s3.s5cmd.batch.max-size", "s5cmd_batch_max_size", _size, _at_least(1),
+            description="bytes per s5cmd call"),
+    KeySpec("s3.s5cmd.batch.max-files", "s5cmd_batch_max_files", _int, _at_least(1),
+            description="files per s5cmd call"),
+)  # fmt: skip
+
+_BY_NAME: dict[str, KeySpec] = {name: spec for spec in SPECS for name in spec.names}
+_BY_FIELD: dict[str, KeySpec] = {spec.field: spec for spec in SPECS}
+KEYS: tuple[str, ...] = tuple(spec.key for spec in SPECS)
+DEFAULT_ENDPOINT_REGION = "us-east-1"
+
+
+def is_known_key(key: str) -> bool:
+    """Whether ``key`` (canonical or alias) names an s3conf setting.
+
+    >>> is_known_key("fs.s3a.endpoint"), is_known_key("aws.region"), is_known_key("s3.bogus")
+    (True, False, False)
+    """
+    return key in _BY_NAME
+
+
+def spec_for(key: str) -> KeySpec:
+    """The spec of a canonical or alias key; :class:`ConfigError` for any other key."""
+    try:
+        return _BY_NAME[key]
+    except KeyError:
+        raise ConfigError(f"unknown configuration key {key!r}") from None
+
+
+def _shown(spec: KeySpec, raw: object) -> str:
+    return MASK if spec.secret else repr(raw)
+
+
+def _named(spec: KeySpec, given: str) -> str:
+    return given if given == spec.key else f"{given} (alias of {spec.key})"
+
+
+class _Value(NamedTuple):
+    value: Any
+    source: str
+    given: str
+    raw: object
+
+
+def _parse_layer(entries: list[tuple[str, object, str]]) -> dict[str, _Value]:
+    """Parse one layer's ``(key, raw value, source)`` entries into field -> value, checking aliases."""
+    layer: dict[str, _Value] = {}
+    for given, raw, source in entries:
+        if not isinstance(given, str):
+            raise ConfigError(f"configuration keys must be strings, got {given!r} (from {source})")
+        spec = _BY_NAME.get(given)
+        if spec is None:
+            if given.startswith("s3."):
+                raise ConfigError(f"unknown configuration key {given!r} (from {source})")
+            continue
+        if raw is None:
+            continue
+        try:
+            value = spec.parse(raw)
+            problem = spec.check(value) if spec.check else None
+        except _InvalidValueError as error:
+            problem = str(error)
+        if problem:
+            raise ConfigError(f"{_named(spec, given)} = {_shown(spec, raw)} (from {source}): {problem}")
+        earlier = layer.get(spec.field)
+        if earlier is not None and earlier.value != value:
+            raise ConfigError(
+                f"conflicting values for {spec.key}: {earlier.given} = {_shown(spec, earlier.raw)} "
+                f"(from {earlier.source}) and {given} = {_shown(spec, raw)} (from {source})"
+            )
+        layer.setdefault(spec.field, _Value(value, source, given, raw))
+    return layer
+
+
+def _mapping_entries(mapping: Mapping[str, object] | None, source: str) -> list[tuple[str, object, str]]:
+    return [(key, raw, source) for key, raw in (mapping or {}).items()]
+
+
+def _env_entries(env: Mapping[str, str]) -> list[tuple[str, object, str]]:
+    entries: list[tuple[str, object, str]] = []
+    for spec in SPECS:
+        for name in spec.env_names:
+            if name in env:
+                key = next(alias for alias in spec.names if env_name(alias) == name)
+                entries.append((key, env[name], f"env:{name}"))
+    return entries
+
+
+_overrides_lock = threading.Lock()
+_overrides: dict[str, object] = {}
+
+
+def set_overrides(mapping: Mapping[str, object]) -> None:
+    """Replace the process-wide override layer (below explicit values, above the environment).
+
+    The mapping is validated now, so a bad override fails where it is set, not at some later resolve.
+    """
+    layer = _parse_layer(_mapping_entries(mapping, "override"))
+    canonical = {_BY_FIELD[name].key: parsed.raw for name, parsed in layer.items()}
+    with _overrides_lock:
+        _overrides.clear()
+        _overrides.update(canonical)
+
+
+def clear_overrides() -> None:
+    """Remove every process-wide override."""
+    with _overrides_lock:
+        _overrides.clear()
+
+
+def current_overrides() -> dict[str, object]:
+    """A copy of the override layer, by canonical key (secrets stay :class:`Secret`)."""
+    with _overrides_lock:
+        return dict(_overrides)
+
+
+@contextmanager
+def overrides(mapping: Mapping[str, object]) -> Iterator[None]:
+    """Layer ``mapping`` on top of the current overrides for the ``with`` block, then restore them.
+
+    >>> with overrides({"s3.spi.read.fragment-number": 7}):
+    ...     S3Config.resolve(env={}).fragment_number
+    7
+    >>> S3Config.resolve(env={}).fragment_number
+    50
+    """
+    previous = current_overrides()
+    added = _parse_layer(_mapping_entries(mapping, "override"))
+    set_overrides({**previous, **{_BY_FIELD[name].key: parsed.raw for name, parsed in added.items()}})
+    try:
+        yield
+    finally:
+        set_overrides(previous)
+
+
+@dataclass(frozen=True)
+class S3Config:
+    """Every s3conf setting, typed, with where each value came from.
+
+    Build it with :meth:`resolve` (layers and provenance) or directly (``S3Config()`` is the defaults;
+    keyword fields are checked against the same ranges and reported as ``explicit``).
+    """
+
+    fragment_number: int = 50
+    fragment_size: int = 5 * MiB
+    endpoint_protocol: str = "https"
+    endpoint: str | None = None
+    force_path_style: bool = False
+    access_key: str | None = None
+    secret_key: Secret | None = None
+    region: str | None = None
+    entropy_key: str | None = None
+    entropy_length: int = 4
+    connect_timeout: float = 60.0
+    read_timeout: float = 180.0
+    write_timeout: float = 300.0
+    multipart_threshold: int = 8 * MiB
+    multipart_part_size: int = 8 * MiB
+    max_inflight_bytes: int = 256 * MiB
+    connection_maximum: int = 64
+    s5cmd_path: str | None = None
+    s5cmd_args: str | None = None
+    s5cmd_batch_max_size: int = 1024 * MiB
+    s5cmd_batch_max_files: int = 100
+    _sources: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.secret_key, str):
+            object.__setattr__(self, "secret_key", Secret(self.secret_key))
+        sources = dict(self._sources or {})
+        if self._sources is None:
+            defaults = S3Config.__dataclass_fields__
+            given = [f.name for f in fields(self) if f.name != "_sources"]
+            given = [name for name in given if getattr(self, name) != defaults[name].default]
+            layer = _parse_layer([(_BY_FIELD[name].key, getattr(self, name), "explicit") for name in given])
+            sources = {_BY_FIELD[name].key: "explicit" for name in layer}
+            if self.region is None and self.endpoint is not None:
+                object.__setattr__(self, "region", DEFAULT_ENDPOINT_REGION)
+        object.__setattr__(self, "_sources", sources)
+
+    @classmethod
+    def resolve(
+        cls, explicit: Mapping[str, object] | None = None, env: Mapping[str, str] | None = None
+    ) -> S3Config:
+        """Merge explicit values > process-wide overrides > environment > defaults.
+
+        Args:
+            explicit: settings from the caller, by canonical or alias key; values typed or strings.
+            env: the environment to read; ``None`` means ``os.environ`` at call time.
+
+        Raises:
+            ConfigError: an unknown ``s3.*`` key, a bad or out-of-range value, or conflicting aliases,
+                naming the key, the value (``***`` for secrets) and the layer it came from.
+        """
+        layers = [
+            _parse_layer(_mapping_entries(explicit, "explicit")),
+            _parse_layer(_mapping_entries(current_overrides(), "override")),
+            _parse_layer(_env_entries(os.environ if env is None else env)),
+        ]
+        return cls._from_layers(layers)
+
+    @classmethod
+    def _from_layers(cls, layers: list[dict[str, _Value]]) -> S3Config:
+        values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for layer in reversed(layers):
+            for name, parsed in layer.items():
+                values[name] = parsed.value
+                sources[_BY_FIELD[name].key] = parsed.source
+        if "region" not in values and values.get("endpoint") is not None:
+            values["region"] = DEFAULT_ENDPOINT_REGION
+        return cls(**values, _sources=sources)
+
+    def with_values(self, mapping: Mapping[str, object]) -> S3Config:
+        """A copy with ``mapping`` layered on top as explicit values (same rules as :meth:`resolve`).
+
+        >>> S3Config().with_values({"fs.s3a.endpoint": "localhost:9000"}).region
+        'us-east-1'
+        """
+        base = {
+            spec.field: _Value(getattr(self, spec.field), self.source(spec.key), spec.key, None)
+            for spec in SPECS
+            if self.source(spec.key) != "default"
+        }
+        return self._from_layers([_parse_layer(_mapping_entries(mapping, "explicit")), base])
+
+    def source(self, key: str) -> str:
+        """Where the value of ``key`` (canonical or alias) came from: ``default``, ``explicit``,
+        ``override`` or ``env:NAME``."""
+        return (self._sources or {}).get(spec_for(key).key, "default")
+
+    def get(self, key: str) -> Any:
+        """The value of ``key`` (canonical or alias); the secret key stays a :class:`Secret`."""
+        return getattr(self, spec_for(key).field)
+
+    def describe(self) -> list[tuple[str, str | int | float | bool | None, str]]:
+        """``(key, value, source)`` for every setting, secrets shown as ``***``, for display."""
+        rows: list[tuple[str, str | int | float | bool | None, str]] = []
+        for spec in SPECS:
+            value = self.get(spec.key)
+            shown = MASK if spec.secret and value is not None else value
+            rows.append((spec.key, shown, self.source(spec.key)))
+        return rows
