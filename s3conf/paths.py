@@ -247,7 +247,7 @@ class S3Path:
         return self._make(self._absolute, (*self._parts[:-1], name), self._directory)
 
     def as_uri(self) -> str:
-        """``s3://bucket/key`` or ``s3x://host:port/bucket/key`` without credentials; inverse of ``from_uri``."""
+        """``s3://bucket/key`` or ``s3x://host:port/bucket/key``, no credentials; inverse of ``from_uri``."""
         return format_uri(self._bucket, self.key, endpoint=self._endpoint)
 
     def _identity(self) -> tuple[tuple[str, str | None], tuple[str, ...], bool]:
