@@ -239,6 +239,11 @@ class KeySpec:
         return (self.key, *self.aliases)
 
     @property
+    def is_size(self) -> bool:
+        """Whether the value is a byte count (shown as ``8MiB`` by ``s3conf config``)."""
+        return self.parse is _size
+
+    @property
     def env_names(self) -> tuple[str, ...]:
         """Environment variable names, canonical first, without duplicates."""
         return tuple(dict.fromkeys(env_name(name) for name in self.names))
