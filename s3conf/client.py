@@ -1,0 +1,216 @@
+"""boto3 S3 clients built from an :class:`~s3conf.endpoint.Endpoint` (or configuration) and an
+:class:`~s3conf.config.S3Config`, and the one mapping from botocore errors to :mod:`s3conf.errors`.
+
+Decisions:
+
+* **Where the endpoint comes from.** An explicit ``Endpoint`` (an ``s3x://`` URI or a launcher) wins;
+  otherwise ``s3.spi.endpoint`` (``host[:port]`` takes ``s3.spi.endpoint-protocol``, a full URL is
+  used as given); otherwise AWS. Credentials carried by the endpoint win over ``s3.access-key`` /
+  ``s3.secret-key``; with neither, boto3's own chain (env, profile, instance role) decides.
+* **Addressing.** Path style when the endpoint asks for it or ``s3.spi.force-path-style`` is true.
+* **Connection pool** = max(``s3.connection.maximum``, the shared fetch pool's threads), so read-ahead
+  threads never queue for a connection (urllib3 would otherwise warn and discard connections).
+* **Retries.** botocore's ``standard`` mode retries throttling, 5xx and connection errors of a single
+  request; readers add their own retries around the response body, which botocore cannot retry.
+* **Caching.** Clients are cached per (endpoint, credentials, settings) because building one costs
+  tens of milliseconds and boto3 clients are thread-safe; :func:`clear_client_cache` drops them.
+"""
+
+from __future__ import annotations
+
+import errno
+import threading
+from typing import TYPE_CHECKING, Any, Literal
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from s3conf.endpoint import Endpoint
+from s3conf.errors import (
+    AccessDeniedError,
+    AuthenticationError,
+    BucketNotFoundError,
+    ObjectNotFoundError,
+    S3ConfError,
+    TransferError,
+)
+from s3conf.fetchpool import fetch_worker_count
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from s3conf.config import S3Config
+
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})
+_NO_BUCKET_CODES = frozenset({"NoSuchBucket"})
+_AUTH_CODES = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "InvalidSecurity"}
+)
+_DENIED_CODES = frozenset({"AccessDenied", "403", "Forbidden", "AllAccessDisabled", "AccountProblem"})
+
+_cache: dict[tuple[Any, ...], S3Client] = {}
+_cache_lock = threading.Lock()
+
+
+def resolve_endpoint(endpoint: Endpoint | None, config: S3Config) -> Endpoint | None:
+    """The endpoint a client for ``config`` talks to: ``endpoint`` if given, else the configured one.
+
+    Returns ``None`` for AWS (no endpoint configured), leaving the URL to boto3.
+
+    >>> from s3conf.config import S3Config
+    >>> resolve_endpoint(None, S3Config(endpoint="localhost:9000", endpoint_protocol="http")).url
+    'http://localhost:9000'
+    >>> resolve_endpoint(None, S3Config()) is None
+    True
+    """
+    if endpoint is not None:
+        if endpoint.access_key is None and config.access_key is not None and config.secret_key is not None:
+            endpoint = endpoint.with_credentials(config.access_key, config.secret_key)
+        return endpoint
+    if config.endpoint is None:
+        return None
+    url = config.endpoint if "://" in config.endpoint else f"{config.endpoint_protocol}://{config.endpoint}"
+    return Endpoint(
+        name=config.endpoint,
+        url=url.rstrip("/"),
+        region=config.region or "us-east-1",
+        access_key=config.access_key,
+        secret_key=config.secret_key,
+        path_style=config.force_path_style,
+    )
+
+
+def client_pool_size(config: S3Config) -> int:
+    """HTTP connections per client: enough for the configured maximum and every fetch thread."""
+    return max(config.connection_maximum, fetch_worker_count(config))
+
+
+def make_client(endpoint: Endpoint | None, config: S3Config) -> S3Client:
+    """A (cached, thread-safe) boto3 S3 client for ``endpoint`` (or the configured endpoint) and ``config``.
+
+    Args:
+        endpoint: where the store is, with credentials; ``None`` means ``s3.spi.endpoint`` or AWS.
+        config: timeouts, pool size, path style, region and fallback credentials.
+    """
+    resolved = resolve_endpoint(endpoint, config)
+    path_style = config.force_path_style or (resolved is not None and resolved.path_style)
+    addressing: Literal["auto", "virtual", "path"] = (
+        "path" if path_style else ("virtual" if resolved is not None else "auto")
+    )
+    key = (
+        resolved.url if resolved is not None else None,
+        resolved.region if resolved is not None else config.region,
+        resolved.access_key if resolved is not None else config.access_key,
+        resolved.secret_key if resolved is not None else config.secret_key,
+        addressing,
+        config.connect_timeout,
+        config.read_timeout,
+        client_pool_size(config),
+    )
+    with _cache_lock:
+        client = _cache.get(key)
+        if client is None:
+            client = _build(resolved, config, addressing)
+            _cache[key] = client
+        return client
+
+
+def _build(
+    endpoint: Endpoint | None, config: S3Config, addressing: Literal["auto", "virtual", "path"]
+) -> S3Client:
+    botocore_config = Config(
+        signature_version="s3v4",
+        max_pool_connections=client_pool_size(config),
+        connect_timeout=config.connect_timeout,
+        read_timeout=config.read_timeout,
+        retries={"mode": "standard"},
+        s3={"addressing_style": addressing},
+    )
+    kwargs: dict[str, Any] = {}
+    if endpoint is not None:
+        kwargs.update(endpoint.client_kwargs())
+    else:
+        if config.region is not None:
+            kwargs["region_name"] = config.region
+        if config.access_key is not None and config.secret_key is not None:
+            kwargs["aws_access_key_id"] = config.access_key
+            kwargs["aws_secret_access_key"] = config.secret_key.reveal()
+    # A session per client: boto3's default session is not safe to share between threads.
+    session = boto3.session.Session()
+    client: S3Client = session.client("s3", config=botocore_config, **kwargs)
+    return client
+
+
+def clear_client_cache() -> None:
+    """Forget every cached client (new credentials or settings take effect on the next call)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def client_for_uri(uri: str, config: S3Config) -> S3Client:
+    """The client for an ``s3://``/``s3a://``/``s3p://`` (configured endpoint) or ``s3x://`` URI.
+
+    ``s3x://`` URIs carry their endpoint (``host:port``, protocol from ``s3.spi.endpoint-protocol``,
+    optional credentials); the key part of the URI is not needed to build a client.
+
+    Raises:
+        InvalidURIError: the URI does not name an S3 location.
+    """
+    from s3conf.uri import parse_uri
+
+    parsed = parse_uri(uri, protocol=config.endpoint_protocol)
+    return make_client(parsed.endpoint, config)
+
+
+def error_code(error: ClientError) -> str:
+    """The S3 error code of ``error`` (``NoSuchKey``...), or the HTTP status when the body had none."""
+    info = error.response.get("Error", {})
+    code = str(info.get("Code") or "")
+    if code:
+        return code
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return str(status) if status else "Unknown"
+
+
+def error_status(error: ClientError) -> int | None:
+    """The HTTP status of ``error``, if the response had one."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return int(status) if status else None
+
+
+def translate_error(error: Exception, bucket: str, key: str | None = None) -> S3ConfError:
+    """Map a botocore error to the :mod:`s3conf.errors` exception a file API caller expects.
+
+    Returns the exception (the caller writes ``raise translate_error(e, b, k) from e``), so the
+    traceback keeps the botocore error. Messages name ``s3://bucket/key`` and the S3 error code, and
+    never the server's message text, which can echo request details.
+
+    Args:
+        error: usually a ``ClientError``; anything else becomes a :class:`TransferError`.
+        bucket: the bucket of the request.
+        key: the key, or ``None`` for bucket-level requests (then a 404 means the bucket is missing).
+
+    >>> from botocore.exceptions import ClientError
+    >>> response = {"Error": {"Code": "NoSuchKey"}, "ResponseMetadata": {"HTTPStatusCode": 404}}
+    >>> e = ClientError(response, "GetObject")
+    >>> translate_error(e, "b", "k")
+    ObjectNotFoundError(2, 'no such key (NoSuchKey)')
+    >>> str(translate_error(e, "b", "k"))
+    "[Errno 2] no such key (NoSuchKey): 's3://b/k'"
+    """
+    location = f"s3://{bucket}/{key}" if key is not None else f"s3://{bucket}"
+    if not isinstance(error, ClientError):
+        return TransferError(errno.EIO, f"request failed ({type(error).__name__})", location)
+    code = error_code(error)
+    status = error_status(error)
+    operation = getattr(error, "operation_name", "request")
+    if code in _NO_BUCKET_CODES or (code in _NOT_FOUND_CODES and key is None):
+        return BucketNotFoundError(errno.ENOENT, f"no such bucket ({code})", bucket)
+    if code in _NOT_FOUND_CODES or (status == 404 and key is not None):
+        return ObjectNotFoundError(errno.ENOENT, f"no such key ({code})", location)
+    if code in _AUTH_CODES:
+        return AuthenticationError(errno.EACCES, f"credentials rejected ({code}) by {operation}", location)
+    if code in _DENIED_CODES or status == 403:
+        return AccessDeniedError(errno.EACCES, f"access denied ({code}) by {operation}", location)
+    return TransferError(errno.EIO, f"{operation} failed ({code}, HTTP {status})", location)
