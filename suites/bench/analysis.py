@@ -1,0 +1,185 @@
+"""From samples to answers: paired ratios to the limit, summaries, the recommendation, comparisons.
+
+Everything here is pure pandas over the saved samples, so reports are reproducible from the JSON and
+the tables are tested against golden files.
+
+Method (also printed in every report):
+
+- **Limit.** Per workload and repeat, the limit is the fastest of the ``limit:*`` contenders measured
+  in that repeat: one plain GET of the whole object, and the workload's reads, coalesced, fetched as
+  plain ranged GETs by ``c`` threads. A contender's *ratio to the limit* in a repeat is
+  ``limit seconds / contender seconds`` (1.0 = as fast as the limit), and its summary is the median
+  and IQR of those per-repeat ratios. Pairing within a repeat cancels most of the drift a shared
+  machine adds between repeats.
+- **Recommendation (noise rule).** Among reader configurations, the best is the highest median ratio.
+  A configuration is *within noise* of it when its median ratio is at least
+  ``best median - max(best IQR, 5% of best median)``. The recommendation is the cheapest configuration
+  within noise: the smallest memory bound ``fragment size x fragment number``, then the fewest GET
+  requests, then the higher ratio.
+
+>>> fmt_size(256 * 1024), fmt_size(64 * 1024 * 1024), fmt_size(1536)
+('256KiB', '64MiB', '1536B')
+>>> reader_name(4 * 1024 * 1024, 8)
+'reader:S=4MiB,N=8'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+
+import pandas as pd
+
+from suites.bench.results import Sample
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+NOISE_FLOOR = 0.05
+
+
+def fmt_size(n: int) -> str:
+    """Bytes as the largest binary unit that divides them exactly (fragment sizes are powers of 2)."""
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if n >= size and n % size == 0:
+            return f"{n // size}{unit}"
+    return f"{n}B"
+
+
+def reader_name(fragment_size: int, fragment_number: int) -> str:
+    """The contender name of our reader at one grid cell."""
+    return f"reader:S={fmt_size(fragment_size)},N={fragment_number}"
+
+
+def frame(samples: Iterable[Sample]) -> pd.DataFrame:
+    """One row per sample, with throughput (MiB/s of requested bytes), CPU s/GiB and the paired ratio."""
+    df = pd.DataFrame([asdict(s) for s in samples])
+    df["throughput_mib_s"] = df["requested_bytes"] / df["seconds"] / MiB
+    df["cpu_s_per_gib"] = df["cpu_seconds"] / (df["requested_bytes"] / GiB)
+    limits = df[df["kind"] == "limit"].groupby(["workload", "repeat"])["seconds"].min()
+    limit_seconds = df.set_index(["workload", "repeat"]).index.map(limits.to_dict())
+    df["ratio_to_limit"] = pd.Series(limit_seconds, index=df.index, dtype="float64") / df["seconds"]
+    return df
+
+
+def _q(p: float) -> object:
+    def quantile(series: pd.Series) -> float:
+        return float(series.quantile(p))
+
+    quantile.__name__ = f"q{int(p * 100)}"
+    return quantile
+
+
+def summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Median, IQR and n per (workload, contender); counters as medians (``NaN`` when unobserved)."""
+    grouped = df.groupby(["workload", "contender"], sort=False)
+    out = grouped.agg(
+        kind=("kind", "first"),
+        fragment_size=("fragment_size", "first"),
+        fragment_number=("fragment_number", "first"),
+        n=("seconds", "size"),
+        throughput_mib_s=("throughput_mib_s", "median"),
+        throughput_q1=("throughput_mib_s", _q(0.25)),
+        throughput_q3=("throughput_mib_s", _q(0.75)),
+        ratio=("ratio_to_limit", "median"),
+        ratio_q1=("ratio_to_limit", _q(0.25)),
+        ratio_q3=("ratio_to_limit", _q(0.75)),
+        ttfb_ms=("ttfb_seconds", "median"),
+        get_requests=("get_requests", "median"),
+        fetched_mib=("bytes_fetched", "median"),
+        wasted_mib=("bytes_wasted", "median"),
+        peak_inflight_mib=("peak_inflight_bytes", "max"),
+        cpu_s_per_gib=("cpu_s_per_gib", "median"),
+    ).reset_index()
+    out["throughput_iqr"] = out.pop("throughput_q3") - out.pop("throughput_q1")
+    out["ratio_iqr"] = out.pop("ratio_q3") - out.pop("ratio_q1")
+    out["ttfb_ms"] = out["ttfb_ms"] * 1000
+    for column in ("fetched_mib", "wasted_mib", "peak_inflight_mib"):
+        out[column] = out[column] / MiB
+    return out
+
+
+def recommend(table: pd.DataFrame) -> pd.DataFrame:
+    """Per workload: the best reader configuration and the cheapest one within noise of it."""
+    rows = []
+    for workload, group in table[table["kind"] == "reader"].groupby("workload", sort=False):
+        best = group.loc[group["ratio"].idxmax()]
+        tolerance = max(float(best["ratio_iqr"]), NOISE_FLOOR * float(best["ratio"]))
+        within = group[group["ratio"] >= best["ratio"] - tolerance].copy()
+        within["memory_bound"] = within["fragment_size"] * within["fragment_number"]
+        within = within.sort_values(
+            ["memory_bound", "get_requests", "ratio"], ascending=[True, True, False], kind="stable"
+        )
+        pick = within.iloc[0]
+        rows.append(
+            {
+                "workload": workload,
+                "best": best["contender"],
+                "best_ratio": float(best["ratio"]),
+                "tolerance": tolerance,
+                "recommended": pick["contender"],
+                "recommended_ratio": float(pick["ratio"]),
+                "memory_bound_mib": float(pick["memory_bound"]) / MiB,
+                "within_noise": len(within),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def heatmap_grid(table: pd.DataFrame, workload: str) -> pd.DataFrame:
+    """Median ratio to the limit as a fragment number (rows) x fragment size (columns) grid."""
+    readers = table[(table["workload"] == workload) & (table["kind"] == "reader")]
+    grid = readers.pivot_table(
+        index="fragment_number", columns="fragment_size", values="ratio", aggfunc="first"
+    ).sort_index()
+    grid = grid.reindex(sorted(grid.columns), axis=1)
+    grid.columns = [fmt_size(int(c)) for c in grid.columns]
+    grid.index = [int(i) for i in grid.index]
+    return grid
+
+
+def paired_versus(df: pd.DataFrame, workload: str, ours: str, theirs: str) -> tuple[float, float, int]:
+    """Median and IQR over repeats of ``theirs seconds / ours seconds`` (> 1: ours is faster), and n."""
+    rows = df[df["workload"] == workload].set_index(["repeat", "contender"])["seconds"].unstack()
+    if ours not in rows or theirs not in rows:
+        return float("nan"), float("nan"), 0
+    ratio = (rows[theirs] / rows[ours]).dropna()
+    if ratio.empty:
+        return float("nan"), float("nan"), 0
+    return float(ratio.median()), float(ratio.quantile(0.75) - ratio.quantile(0.25)), len(ratio)
+
+
+def headline(df: pd.DataFrame, table: pd.DataFrame, workload: str = "sequential") -> dict[str, object]:
+    """The sequential claims: best reader vs the limit (goal >= 0.8) and vs s3fs defaults (goal > 1)."""
+    readers = table[(table["workload"] == workload) & (table["kind"] == "reader")]
+    if readers.empty:
+        return {"workload": workload, "available": False}
+    best = readers.loc[readers["ratio"].idxmax()]
+    vs_s3fs, vs_s3fs_iqr, n = paired_versus(df, workload, str(best["contender"]), "peer:s3fs")
+    return {
+        "workload": workload,
+        "available": True,
+        "best": best["contender"],
+        "ratio_to_limit": float(best["ratio"]),
+        "ratio_to_limit_iqr": float(best["ratio_iqr"]),
+        "meets_limit_goal": bool(best["ratio"] >= 0.8),
+        "vs_s3fs": vs_s3fs,
+        "vs_s3fs_iqr": vs_s3fs_iqr,
+        "vs_s3fs_n": n,
+        "beats_s3fs": bool(n > 0 and vs_s3fs > 1.0),
+    }
+
+
+def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Two runs' summaries side by side: throughput and ratio to limit, with the change in percent.
+
+    Ratios to each run's own limit are the fair comparison across runs (the machine's state differs);
+    raw throughput is shown beside them for context.
+    """
+    keys = ["workload", "contender"]
+    merged = before[[*keys, "throughput_mib_s", "ratio"]].merge(
+        after[[*keys, "throughput_mib_s", "ratio"]], on=keys, how="outer", suffixes=("_a", "_b")
+    )
+    merged["ratio_change_pct"] = (merged["ratio_b"] / merged["ratio_a"] - 1) * 100
+    merged["throughput_change_pct"] = (merged["throughput_mib_s_b"] / merged["throughput_mib_s_a"] - 1) * 100
+    return merged
