@@ -215,7 +215,8 @@ class _Parser:
         try:
             return unquote(text, errors="strict")
         except UnicodeDecodeError:
-            raise self.fail(f"percent-escapes in {what} {shown} are not UTF-8") from None
+            pass  # raised below, outside the handler, so no __context__ carries the raw bytes
+        raise self.fail(f"percent-escapes in {what} {shown} are not UTF-8")
 
 
 def parse_uri(uri: str, *, protocol: str = "https") -> S3URI:
@@ -299,10 +300,8 @@ def _parse_endpoint(p: _Parser, start: int, end: int, protocol: str) -> Endpoint
         if close < 0:
             raise p.fail(f"unterminated IPv6 host {p.show(host_start, end)}")
         host = hostport[1:close]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise p.fail(f"invalid IPv6 host {p.show(host_start, host_start + close + 1)}") from None
+        if not _is_ipv6(host):
+            raise p.fail(f"invalid IPv6 host {p.show(host_start, host_start + close + 1)}")
         host_text = f"[{host.lower()}]"
         after = hostport[close + 1 :]
         if after and not after.startswith(":"):
@@ -336,3 +335,11 @@ def _parse_endpoint(p: _Parser, start: int, end: int, protocol: str) -> Endpoint
         secret_key=Secret(secret_key) if secret_key is not None else None,
         path_style=True,
     )
+
+
+def _is_ipv6(host: str) -> bool:
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return False
+    return True
