@@ -400,7 +400,8 @@ def set_overrides(mapping: Mapping[str, object]) -> None:
     The mapping is validated now, so a bad override fails where it is set, not at some later resolve.
     """
     layer = _parse_layer(_mapping_entries(mapping, "override"))
-    canonical = {_BY_FIELD[name].key: parsed.raw for name, parsed in layer.items()}
+    # Parsed values, not the raw ones: a secret is held as a Secret from here on.
+    canonical = {_BY_FIELD[name].key: parsed.value for name, parsed in layer.items()}
     with _overrides_lock:
         _overrides.clear()
         _overrides.update(canonical)
@@ -413,7 +414,7 @@ def clear_overrides() -> None:
 
 
 def current_overrides() -> dict[str, object]:
-    """A copy of the override layer, by canonical key (secrets stay :class:`Secret`)."""
+    """A copy of the override layer: parsed values by canonical key (the secret as a :class:`Secret`)."""
     with _overrides_lock:
         return dict(_overrides)
 
@@ -430,7 +431,7 @@ def overrides(mapping: Mapping[str, object]) -> Iterator[None]:
     """
     previous = current_overrides()
     added = _parse_layer(_mapping_entries(mapping, "override"))
-    set_overrides({**previous, **{_BY_FIELD[name].key: parsed.raw for name, parsed in added.items()}})
+    set_overrides({**previous, **{_BY_FIELD[name].key: parsed.value for name, parsed in added.items()}})
     try:
         yield
     finally:

@@ -1,0 +1,480 @@
+"""S3Config: parsers, ranges, aliases, the four layers, provenance, and secrets that never leak."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from s3conf.config import (
+    SPECS,
+    GiB,
+    KiB,
+    MiB,
+    S3Config,
+    TiB,
+    clear_overrides,
+    current_overrides,
+    env_name,
+    format_size,
+    overrides,
+    parse_size,
+    set_overrides,
+)
+from s3conf.errors import ConfigError
+from s3conf.redaction import Secret
+
+SECRET = "wJalr-DISTINCTIVE-s3cr3t-9f8e7d"
+
+
+@pytest.fixture(autouse=True)
+def _no_overrides() -> Iterator[None]:
+    """Overrides are process-wide: every test starts and ends without any."""
+    clear_overrides()
+    yield
+    clear_overrides()
+
+
+def resolve(explicit: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> S3Config:
+    return S3Config.resolve(explicit, env=env or {})
+
+
+# --- defaults ---------------------------------------------------------------------------------
+
+DEFAULTS = [
+    ("s3.spi.read.max-fragment-number", 50),
+    ("s3.spi.read.max-fragment-size", 5242880),
+    ("s3.spi.endpoint-protocol", "https"),
+    ("s3.spi.endpoint", None),
+    ("s3.spi.force-path-style", False),
+    ("s3.access-key", None),
+    ("s3.secret-key", None),
+    ("s3.spi.region", None),
+    ("s3.entropy.key", None),
+    ("s3.entropy.length", 4),
+    ("s3.spi.timeouts.connect", 60.0),
+    ("s3.spi.timeouts.read", 180.0),
+    ("s3.spi.timeouts.write", 300.0),
+    ("s3.spi.write.multipart-threshold", 8 * MiB),
+    ("s3.spi.write.part-size", 8 * MiB),
+    ("s3.spi.read.max-inflight-bytes", 256 * MiB),
+    ("s3.connection.maximum", 64),
+    ("s3.s5cmd.path", None),
+    ("s3.s5cmd.args", None),
+    ("s3.s5cmd.batch.max-size", 1024 * MiB),
+    ("s3.s5cmd.batch.max-files", 100),
+]
+
+
+@pytest.mark.parametrize(("key", "expected"), DEFAULTS, ids=[key for key, _ in DEFAULTS])
+def test_defaults_match_the_design_table(key: str, expected: object) -> None:
+    for config in (S3Config(), resolve()):
+        assert config.get(key) == expected
+        assert config.source(key) == "default"
+
+
+def test_the_defaults_table_covers_every_key() -> None:
+    assert sorted(key for key, _ in DEFAULTS) == sorted(spec.key for spec in SPECS)
+
+
+def test_environment_names_are_unambiguous() -> None:
+    owners: dict[str, str] = {}
+    for spec in SPECS:
+        for name in spec.env_names:
+            assert owners.setdefault(name, spec.key) == spec.key, name
+
+
+# --- parsers ----------------------------------------------------------------------------------
+
+PARSED = [
+    ("s3.spi.read.max-fragment-size", 8388608, 8388608),
+    ("s3.spi.read.max-fragment-size", "8388608", 8388608),
+    ("s3.spi.read.max-fragment-size", "8MiB", 8 * MiB),
+    ("s3.spi.read.max-fragment-size", "512KiB", 512 * KiB),
+    ("s3.spi.read.max-fragment-size", "512k", 512 * KiB),
+    ("s3.spi.read.max-fragment-size", "5MB", 5 * MiB),
+    ("s3.spi.read.max-fragment-size", " 5 mb ", 5 * MiB),
+    ("s3.spi.read.max-fragment-size", "100b", 100),
+    ("s3.spi.read.max-fragment-size", "100 bytes", 100),
+    ("s3.s5cmd.batch.max-size", "1024mb", GiB),
+    ("s3.s5cmd.batch.max-size", "2g", 2 * GiB),
+    ("s3.s5cmd.batch.max-size", "1TiB", TiB),
+    ("s3.spi.timeouts.connect", 5, 5.0),
+    ("s3.spi.timeouts.connect", 2.5, 2.5),
+    ("s3.spi.timeouts.connect", "30", 30.0),
+    ("s3.spi.timeouts.connect", "30s", 30.0),
+    ("s3.spi.timeouts.connect", "0.5", 0.5),
+    ("s3.spi.timeouts.read", "5min", 300.0),
+    ("s3.spi.timeouts.read", "2m", 120.0),
+    ("s3.spi.timeouts.read", "500ms", 0.5),
+    ("s3.spi.timeouts.write", "1h", 3600.0),
+    ("s3.spi.timeouts.write", "1 day", 86400.0),
+    ("s3.spi.force-path-style", True, True),
+    ("s3.spi.force-path-style", "true", True),
+    ("s3.spi.force-path-style", "TRUE", True),
+    ("s3.spi.force-path-style", "Yes", True),
+    ("s3.spi.force-path-style", "1", True),
+    ("s3.spi.force-path-style", 1, True),
+    ("s3.spi.force-path-style", "false", False),
+    ("s3.spi.force-path-style", "No", False),
+    ("s3.spi.force-path-style", "0", False),
+    ("s3.spi.force-path-style", 0, False),
+    ("s3.spi.read.max-fragment-number", 7, 7),
+    ("s3.spi.read.max-fragment-number", " 7 ", 7),
+    ("s3.spi.endpoint-protocol", "http", "http"),
+    ("s3.spi.endpoint-protocol", "HTTPS", "https"),
+    ("s3.spi.endpoint", "localhost:9000", "localhost:9000"),
+    ("s3.spi.endpoint", "http://127.0.0.1:9000", "http://127.0.0.1:9000"),
+    ("s3.spi.region", "eu-west-1", "eu-west-1"),
+    ("s3.entropy.key", "_entropy_", "_entropy_"),
+    ("s3.s5cmd.args", "-r 0", "-r 0"),
+]
+
+
+@pytest.mark.parametrize(("key", "raw", "expected"), PARSED, ids=[f"{key}={raw!r}" for key, raw, _ in PARSED])
+def test_values_parse(key: str, raw: object, expected: object) -> None:
+    assert resolve({key: raw}).get(key) == expected
+    if isinstance(raw, str):
+        assert resolve(env={env_name(key): raw}).get(key) == expected
+
+
+UNPARSABLE = [
+    ("s3.spi.read.max-fragment-size", "1.5MiB", "not a size"),
+    ("s3.spi.read.max-fragment-size", "8 MeB", "not a size"),
+    ("s3.spi.read.max-fragment-size", "MiB", "not a size"),
+    ("s3.spi.read.max-fragment-size", "", "not a size"),
+    ("s3.spi.read.max-fragment-size", 8.0, "not a size"),
+    ("s3.spi.read.max-fragment-size", True, "not a size"),
+    ("s3.spi.read.max-fragment-number", "five", "not an integer"),
+    ("s3.spi.read.max-fragment-number", "5.0", "not an integer"),
+    ("s3.spi.read.max-fragment-number", False, "not an integer"),
+    ("s3.spi.timeouts.connect", "5 fortnights", "not a duration"),
+    ("s3.spi.timeouts.connect", "soon", "not a duration"),
+    ("s3.spi.timeouts.connect", True, "not a duration"),
+    ("s3.spi.force-path-style", "maybe", "not a boolean"),
+    ("s3.spi.force-path-style", 2, "not a boolean"),
+    ("s3.spi.force-path-style", "", "not a boolean"),
+    ("s3.spi.endpoint-protocol", "ftp", "must be http or https"),
+    ("s3.spi.endpoint", "", "must not be empty"),
+    ("s3.spi.endpoint", "   ", "must not be empty"),
+    ("s3.spi.region", 42, "expected a string"),
+    ("s3.access-key", "", "must not be empty"),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "complaint"), UNPARSABLE, ids=[f"{key}={raw!r}" for key, raw, _ in UNPARSABLE]
+)
+def test_unparsable_values_name_key_value_and_source(key: str, raw: object, complaint: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve({key: raw})
+    message = str(caught.value)
+    assert key in message
+    assert repr(raw) in message
+    assert "(from explicit)" in message
+    assert complaint in message
+
+
+def test_env_parse_errors_name_the_variable() -> None:
+    with pytest.raises(ConfigError, match=r"'eight' \(from env:S3_SPI_READ_MAX_FRAGMENT_NUMBER\)"):
+        resolve(env={"S3_SPI_READ_MAX_FRAGMENT_NUMBER": "eight"})
+
+
+# --- ranges -----------------------------------------------------------------------------------
+
+OUT_OF_RANGE = [
+    ("s3.spi.read.max-fragment-number", 0, "must be >= 1"),
+    ("s3.spi.read.max-fragment-number", "-3", "must be >= 1"),
+    ("s3.spi.read.max-fragment-size", 0, "must be >= 1"),
+    ("s3.spi.read.max-fragment-size", "0KiB", "must be >= 1"),
+    ("s3.spi.read.max-inflight-bytes", 0, "must be >= 1"),
+    ("s3.spi.write.multipart-threshold", 0, "must be >= 1"),
+    ("s3.spi.write.part-size", 5 * MiB - 1, "must be between 5MiB and 5GiB"),
+    ("s3.spi.write.part-size", "5GiB", None),
+    ("s3.spi.write.part-size", "5MiB", None),
+    ("s3.spi.write.part-size", 5 * GiB + 1, "must be between 5MiB and 5GiB"),
+    ("s3.spi.timeouts.connect", 0, "must be > 0"),
+    ("s3.spi.timeouts.read", "-1s", "must be > 0"),
+    ("s3.spi.timeouts.write", float("inf"), "must be > 0"),
+    ("s3.spi.timeouts.write", float("nan"), "must be > 0"),
+    ("s3.entropy.length", 0, "must be >= 1"),
+    ("s3.entropy.key", "", "must not be empty"),
+    ("s3.connection.maximum", 0, "must be >= 1"),
+    ("s3.s5cmd.batch.max-size", 0, "must be >= 1"),
+    ("s3.s5cmd.batch.max-files", 0, "must be >= 1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "complaint"), OUT_OF_RANGE, ids=[f"{key}={raw!r}" for key, raw, _ in OUT_OF_RANGE]
+)
+def test_ranges(key: str, raw: object, complaint: str | None) -> None:
+    if complaint is None:  # a bound itself is accepted
+        assert resolve({key: raw}).get(key) == parse_size(raw)
+        return
+    with pytest.raises(ConfigError) as caught:
+        resolve({key: raw})
+    assert f"{key} = {raw!r} (from explicit): {complaint}" in str(caught.value)
+
+
+def test_direct_construction_is_checked_too() -> None:
+    with pytest.raises(ConfigError, match=r"s3.spi.read.max-fragment-number = 0 \(from explicit\)"):
+        S3Config(fragment_number=0)
+
+
+# --- aliases ----------------------------------------------------------------------------------
+
+ALIASES = [
+    ("s3.spi.read.fragment-number", "s3.spi.read.max-fragment-number", "9", 9),
+    ("s3.spi.read.fragment-size", "s3.spi.read.max-fragment-size", "1MiB", MiB),
+    ("s3.endpoint", "s3.spi.endpoint", "minio:9000", "minio:9000"),
+    ("fs.s3a.endpoint", "s3.spi.endpoint", "minio:9000", "minio:9000"),
+    ("s3.path.style.access", "s3.spi.force-path-style", "true", True),
+    ("s3.path-style-access", "s3.spi.force-path-style", "true", True),
+    ("fs.s3a.path.style.access", "s3.spi.force-path-style", "true", True),
+    ("s3.access.key", "s3.access-key", "AKIAEXAMPLE", "AKIAEXAMPLE"),
+    ("fs.s3a.access.key", "s3.access-key", "AKIAEXAMPLE", "AKIAEXAMPLE"),
+    ("s3.secret.key", "s3.secret-key", SECRET, Secret(SECRET)),
+    ("fs.s3a.secret.key", "s3.secret-key", SECRET, Secret(SECRET)),
+    ("fs.s3a.connection.maximum", "s3.connection.maximum", "12", 12),
+]
+
+
+@pytest.mark.parametrize(("alias", "key", "raw", "expected"), ALIASES, ids=[a for a, *_ in ALIASES])
+@pytest.mark.parametrize("layer", ["explicit", "env"], ids=["explicit", "env"])
+def test_aliases(alias: str, key: str, raw: str, expected: object, layer: str) -> None:
+    if layer == "explicit":
+        config, source = resolve({alias: raw}), "explicit"
+    else:
+        config, source = resolve(env={env_name(alias): raw}), f"env:{env_name(alias)}"
+    assert config.get(key) == expected
+    assert config.get(alias) == expected
+    assert config.source(key) == source
+    assert config.source(alias) == source
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("s3.spi.read.fragment-size", "s3.spi.read.max-fragment-size"), ("s3.endpoint", "fs.s3a.endpoint")],
+    ids=["fragment-size", "endpoint"],
+)
+def test_conflicting_aliases_in_one_layer(first: str, second: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve({first: "1MiB" if "size" in first else "a:1", second: "2MiB" if "size" in first else "b:2"})
+    assert first in str(caught.value)
+    assert second in str(caught.value)
+    assert "conflicting" in str(caught.value)
+    env = {
+        env_name(first): "1MiB" if "size" in first else "a:1",
+        env_name(second): "3MiB" if "size" in first else "c:3",
+    }
+    with pytest.raises(
+        ConfigError,
+        match=f"env:{env_name(first)}.*env:{env_name(second)}|env:{env_name(second)}.*env:{env_name(first)}",
+    ):
+        resolve(env=env)
+
+
+def test_aliases_that_agree_after_parsing_are_fine() -> None:
+    config = resolve({"s3.spi.read.fragment-size": "8MiB", "s3.spi.read.max-fragment-size": 8388608})
+    assert config.fragment_size == 8 * MiB
+
+
+def test_across_layers_the_higher_alias_wins() -> None:
+    config = resolve({"fs.s3a.endpoint": "explicit:1"}, env={"S3_ENDPOINT": "env:2"})
+    assert (config.endpoint, config.source("s3.endpoint")) == ("explicit:1", "explicit")
+
+
+# --- layers and provenance --------------------------------------------------------------------
+
+KEY = "s3.spi.read.max-fragment-number"
+LAYER_CASES = [
+    ((), 50, "default"),
+    (("env",), 3, f"env:{env_name(KEY)}"),
+    (("override",), 2, "override"),
+    (("explicit",), 1, "explicit"),
+    (("override", "env"), 2, "override"),
+    (("explicit", "env"), 1, "explicit"),
+    (("explicit", "override"), 1, "explicit"),
+    (("explicit", "override", "env"), 1, "explicit"),
+]
+
+
+@pytest.mark.parametrize(
+    ("layers", "expected", "source"), LAYER_CASES, ids=["+".join(c[0]) or "none" for c in LAYER_CASES]
+)
+def test_precedence_across_the_four_layers(layers: tuple[str, ...], expected: int, source: str) -> None:
+    explicit = {KEY: 1} if "explicit" in layers else None
+    env = {env_name(KEY): "3"} if "env" in layers else {}
+    with overrides({KEY: "2"} if "override" in layers else {}):
+        config = resolve(explicit, env)
+    assert (config.fragment_number, config.source(KEY)) == (expected, source)
+    assert config.source("s3.spi.read.max-fragment-size") == "default"
+
+
+def test_env_defaults_to_os_environ_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S3_SPI_ENDPOINT_PROTOCOL", "http")
+    monkeypatch.setenv("S3_SOMETHING_UNKNOWN", "ignored")
+    config = S3Config.resolve()
+    assert (config.endpoint_protocol, config.source("s3.spi.endpoint-protocol")) == (
+        "http",
+        "env:S3_SPI_ENDPOINT_PROTOCOL",
+    )
+
+
+def test_nothing_is_read_at_import() -> None:
+    code = "import s3conf.config, s3conf.entropy, s3conf.config_cli; print('imported')"
+    env = {"S3_SPI_READ_MAX_FRAGMENT_NUMBER": "not-a-number", "PATH": ""}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "imported", done.stderr
+
+
+def test_set_overrides_replaces_and_clear_removes() -> None:
+    set_overrides({"s3.endpoint": "a:1", "s3.spi.read.fragment-number": 4})
+    set_overrides({"s3.spi.region": "eu-west-1"})
+    assert current_overrides() == {"s3.spi.region": "eu-west-1"}
+    config = resolve()
+    assert (config.region, config.source("s3.spi.region"), config.endpoint) == ("eu-west-1", "override", None)
+    clear_overrides()
+    assert resolve().region is None
+
+
+def test_bad_overrides_fail_when_set() -> None:
+    with pytest.raises(ConfigError, match=r"\(from override\): must be >= 1"):
+        set_overrides({"s3.connection.maximum": 0})
+    assert current_overrides() == {}
+
+
+def test_overrides_context_manager_nests_and_restores() -> None:
+    set_overrides({"s3.spi.region": "eu-west-1"})
+    with overrides({"s3.spi.read.fragment-number": 3}):
+        config = resolve()
+        assert (config.region, config.fragment_number) == ("eu-west-1", 3)
+        seen: list[int] = []
+
+        def leave_early() -> None:
+            with overrides({"s3.spi.read.fragment-number": 4}):
+                seen.append(resolve().fragment_number)
+                raise RuntimeError("leaves the block early")
+
+        with pytest.raises(RuntimeError, match="early"):
+            leave_early()
+        assert seen == [4]
+        assert resolve().fragment_number == 3
+    assert current_overrides() == {"s3.spi.region": "eu-west-1"}
+
+
+def test_with_values_layers_explicit_values_on_top() -> None:
+    base = resolve({"s3.connection.maximum": 8}, env={"S3_SPI_READ_FRAGMENT_SIZE": "1MiB"})
+    changed = base.with_values({"s3.connection.maximum": "16", "s3.endpoint": "minio:9000"})
+    assert (changed.connection_maximum, changed.fragment_size, changed.endpoint) == (16, MiB, "minio:9000")
+    assert changed.source("s3.spi.read.max-fragment-size") == "env:S3_SPI_READ_FRAGMENT_SIZE"
+    assert changed.source("s3.spi.endpoint") == "explicit"
+    assert (changed.region, changed.source("s3.spi.region")) == ("us-east-1", "default")
+    assert base.connection_maximum == 8
+    with pytest.raises(ConfigError, match=r"s3\.connection\.maximum = 0"):
+        base.with_values({"s3.connection.maximum": 0})
+
+
+# --- keys and namespaces ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["s3.spi.read.fragment-count", "s3.bogus", "s3.spi.endpoint.url"], ids=str)
+def test_unknown_s3_keys_are_errors(key: str) -> None:
+    with pytest.raises(ConfigError, match=f"unknown configuration key '{key}' \\(from explicit\\)"):
+        resolve({key: "1"})
+    with pytest.raises(ConfigError, match=f"unknown configuration key '{key}'"):
+        S3Config().source(key)
+    with pytest.raises(ConfigError, match=f"unknown configuration key '{key}'"):
+        S3Config().get(key)
+
+
+@pytest.mark.parametrize("key", ["aws.region", "fs.s3a.fast.upload", "state.backend"], ids=str)
+def test_keys_outside_the_s3_namespace_are_ignored(key: str) -> None:
+    assert resolve({key: "eu-west-1"}) == S3Config()
+
+
+def test_region_defaults_to_us_east_1_only_with_an_endpoint() -> None:
+    assert resolve().region is None
+    assert resolve(env={"FS_S3A_ENDPOINT": "minio:9000"}).region == "us-east-1"
+    assert resolve({"s3.endpoint": "minio:9000", "s3.spi.region": "eu-west-1"}).region == "eu-west-1"
+    assert S3Config(endpoint="minio:9000").region == "us-east-1"
+
+
+def test_none_means_not_given() -> None:
+    config = resolve({"s3.spi.endpoint": None}, env={"S3_SPI_ENDPOINT": "env:1"})
+    assert (config.endpoint, config.source("s3.spi.endpoint")) == ("env:1", "env:S3_SPI_ENDPOINT")
+
+
+# --- secrets ----------------------------------------------------------------------------------
+
+
+def test_the_secret_never_shows() -> None:
+    texts: list[str] = []
+    config = resolve({"s3.secret-key": SECRET, "s3.access-key": "AKIA"})
+    assert isinstance(config.secret_key, Secret)
+    assert config.secret_key.reveal() == SECRET
+    texts += [
+        repr(config),
+        str(config),
+        f"{config}",
+        repr(config.describe()),
+        repr(config.get("s3.secret-key")),
+    ]
+    failing: list[dict[str, Any]] = [
+        {"s3.secret-key": SECRET, "fs.s3a.secret.key": SECRET + "x"},
+        {"s3.secret-key": 12345, "s3.bogus": SECRET},
+        {"s3.secret-key": SECRET, "s3.spi.read.fragment-number": 0},
+    ]
+    for explicit in failing:
+        with pytest.raises(ConfigError) as caught:
+            resolve(explicit)
+        texts.append(str(caught.value))
+    with pytest.raises(ConfigError) as caught:
+        resolve(env={"S3_SECRET_KEY": SECRET, "FS_S3A_SECRET_KEY": "other"})
+    texts.append(str(caught.value))
+    assert "***" in texts[-1]
+    with overrides({"fs.s3a.secret.key": SECRET}):
+        texts.append(repr(resolve()))
+        texts.append(repr(current_overrides()))
+    assert all(SECRET not in text for text in texts), [t for t in texts if SECRET in t]
+
+
+def test_a_bad_secret_value_is_masked_in_the_error() -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve({"s3.secret-key": "   "})
+    assert str(caught.value) == "s3.secret-key = *** (from explicit): must not be empty"
+
+
+# --- size formatting --------------------------------------------------------------------------
+
+UNITS = {
+    "": 1,
+    "b": 1,
+    "k": KiB,
+    "KB": KiB,
+    "KiB": KiB,
+    "m": MiB,
+    "mb": MiB,
+    "MiB": MiB,
+    "g": GiB,
+    "GiB": GiB,
+}
+
+
+@given(st.integers(min_value=0, max_value=2**62))
+def test_format_size_round_trips(size: int) -> None:
+    text = format_size(size)
+    assert parse_size(text) == size
+    assert format_size(parse_size(text)) == text
+
+
+@given(st.integers(min_value=0, max_value=2**40), st.sampled_from(sorted(UNITS)))
+def test_every_unit_spelling_is_binary(count: int, unit: str) -> None:
+    assert parse_size(f"{count}{unit}") == count * UNITS[unit]
+    assert parse_size(format_size(count * UNITS[unit])) == count * UNITS[unit]
