@@ -53,7 +53,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from s3conf.errors import ConfigError
@@ -442,8 +442,10 @@ def overrides(mapping: Mapping[str, object]) -> Iterator[None]:
 class S3Config:
     """Every s3conf setting, typed, with where each value came from.
 
-    Build it with :meth:`resolve` (layers and provenance) or directly (``S3Config()`` is the defaults;
-    keyword fields are checked against the same ranges and reported as ``explicit``).
+    Build it with :meth:`resolve` (layers and provenance) or directly: ``S3Config()`` is the defaults,
+    and keyword fields go through the same parsers and range checks (``S3Config(fragment_size="8MiB")``
+    holds ``8388608``) and are reported as ``explicit``. Prefer :meth:`with_values` to
+    ``dataclasses.replace``: it keeps the provenance of the values that did not change.
     """
 
     fragment_number: int = 50
@@ -467,21 +469,19 @@ class S3Config:
     s5cmd_args: str | None = None
     s5cmd_batch_max_size: int = 1024 * MiB
     s5cmd_batch_max_files: int = 100
-    _sources: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+    _sources: Mapping[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.secret_key, str):
-            object.__setattr__(self, "secret_key", Secret(self.secret_key))
-        sources = dict(self._sources or {})
-        if self._sources is None:
-            defaults = S3Config.__dataclass_fields__
-            given = [f.name for f in fields(self) if f.name != "_sources"]
-            given = [name for name in given if getattr(self, name) != defaults[name].default]
-            layer = _parse_layer([(_BY_FIELD[name].key, getattr(self, name), "explicit") for name in given])
-            sources = {_BY_FIELD[name].key: "explicit" for name in layer}
-            if self.region is None and self.endpoint is not None:
-                object.__setattr__(self, "region", DEFAULT_ENDPOINT_REGION)
-        object.__setattr__(self, "_sources", sources)
+        # Direct construction (and dataclasses.replace) goes through the same parsers and range
+        # checks as resolve(): fields that differ from their defaults count as explicit values.
+        defaults = S3Config.__dataclass_fields__
+        given = [spec for spec in SPECS if getattr(self, spec.field) != defaults[spec.field].default]
+        layer = _parse_layer([(spec.key, getattr(self, spec.field), "explicit") for spec in given])
+        for name, parsed in layer.items():
+            object.__setattr__(self, name, parsed.value)
+        object.__setattr__(self, "_sources", {_BY_FIELD[name].key: "explicit" for name in layer})
+        if self.region is None and self.endpoint is not None:
+            object.__setattr__(self, "region", DEFAULT_ENDPOINT_REGION)
 
     @classmethod
     def resolve(
@@ -514,7 +514,9 @@ class S3Config:
                 sources[_BY_FIELD[name].key] = parsed.source
         if "region" not in values and values.get("endpoint") is not None:
             values["region"] = DEFAULT_ENDPOINT_REGION
-        return cls(**values, _sources=sources)
+        config = cls(**values)
+        object.__setattr__(config, "_sources", sources)
+        return config
 
     def with_values(self, mapping: Mapping[str, object]) -> S3Config:
         """A copy with ``mapping`` layered on top as explicit values (same rules as :meth:`resolve`).
@@ -532,7 +534,7 @@ class S3Config:
     def source(self, key: str) -> str:
         """Where the value of ``key`` (canonical or alias) came from: ``default``, ``explicit``,
         ``override`` or ``env:NAME``."""
-        return (self._sources or {}).get(spec_for(key).key, "default")
+        return self._sources.get(spec_for(key).key, "default")
 
     def get(self, key: str) -> Any:
         """The value of ``key`` (canonical or alias); the secret key stays a :class:`Secret`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -227,6 +228,27 @@ def test_direct_construction_is_checked_too() -> None:
         S3Config(fragment_number=0)
 
 
+def test_direct_construction_parses_like_resolve() -> None:
+    config = S3Config(fragment_size="8MiB", endpoint_protocol="HTTP", secret_key=SECRET)  # type: ignore[arg-type]
+    assert (config.fragment_size, config.endpoint_protocol, config.secret_key) == (
+        8 * MiB,
+        "http",
+        Secret(SECRET),
+    )
+    assert config == resolve(
+        {"s3.spi.read.fragment-size": "8MiB", "s3.spi.endpoint-protocol": "http", "s3.secret-key": SECRET}
+    )
+    assert config.source("s3.spi.read.max-fragment-size") == "explicit"
+    assert config.source("s3.spi.region") == "default"
+
+
+def test_dataclasses_replace_is_checked() -> None:
+    base = resolve(env={"S3_SPI_READ_MAX_FRAGMENT_NUMBER": "9"})
+    assert dataclasses.replace(base, connection_maximum=2).connection_maximum == 2
+    with pytest.raises(ConfigError, match=r"s3\.connection\.maximum = 0"):
+        dataclasses.replace(base, connection_maximum=0)
+
+
 # --- aliases ----------------------------------------------------------------------------------
 
 ALIASES = [
@@ -258,26 +280,32 @@ def test_aliases(alias: str, key: str, raw: str, expected: object, layer: str) -
     assert config.source(alias) == source
 
 
+CONFLICTS = [
+    ("s3.spi.read.fragment-size", "1MiB", "s3.spi.read.max-fragment-size", "2MiB"),
+    ("s3.endpoint", "a:1", "fs.s3a.endpoint", "b:2"),
+    ("s3.path.style.access", "true", "s3.spi.force-path-style", "no"),
+]
+
+
 @pytest.mark.parametrize(
-    ("first", "second"),
-    [("s3.spi.read.fragment-size", "s3.spi.read.max-fragment-size"), ("s3.endpoint", "fs.s3a.endpoint")],
-    ids=["fragment-size", "endpoint"],
+    ("first", "first_value", "second", "second_value"), CONFLICTS, ids=[c[0] for c in CONFLICTS]
 )
-def test_conflicting_aliases_in_one_layer(first: str, second: str) -> None:
+@pytest.mark.parametrize("layer", ["explicit", "env"], ids=["explicit", "env"])
+def test_conflicting_aliases_in_one_layer(
+    first: str, first_value: str, second: str, second_value: str, layer: str
+) -> None:
+    if layer == "explicit":
+        explicit, env = {first: first_value, second: second_value}, {}
+        sources = ("explicit", "explicit")
+    else:
+        explicit, env = {}, {env_name(first): first_value, env_name(second): second_value}
+        sources = (f"env:{env_name(first)}", f"env:{env_name(second)}")
     with pytest.raises(ConfigError) as caught:
-        resolve({first: "1MiB" if "size" in first else "a:1", second: "2MiB" if "size" in first else "b:2"})
-    assert first in str(caught.value)
-    assert second in str(caught.value)
-    assert "conflicting" in str(caught.value)
-    env = {
-        env_name(first): "1MiB" if "size" in first else "a:1",
-        env_name(second): "3MiB" if "size" in first else "c:3",
-    }
-    with pytest.raises(
-        ConfigError,
-        match=f"env:{env_name(first)}.*env:{env_name(second)}|env:{env_name(second)}.*env:{env_name(first)}",
-    ):
-        resolve(env=env)
+        resolve(explicit, env)
+    message = str(caught.value)
+    assert message.startswith("conflicting values for ")
+    for key, value, source in ((first, first_value, sources[0]), (second, second_value, sources[1])):
+        assert f"{key} = {value!r} (from {source})" in message
 
 
 def test_aliases_that_agree_after_parsing_are_fine() -> None:
