@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from s3conf.client import translate_error
 from s3conf.errors import ConditionalWriteUnsupportedError, ObjectExistsError, TransferError
 
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ class S3Writer(io.RawIOBase):
         self._size = 0
         self.aborted = False
         self.parts_uploaded = 0
+        self.upload_id: str | None = None
+        """The multipart upload this writer started, kept after close so callers can audit it."""
         """Parts sent by a multipart upload (0 after a single PUT): lets tests see which path ran."""
 
     def __repr__(self) -> str:
@@ -217,8 +220,6 @@ class S3Writer(io.RawIOBase):
                     f"target does not implement If-None-Match on writes; cannot create "
                     f"s3://{self.bucket}/{self.key} exclusively"
                 ) from error
-            from s3conf.client import translate_error
-
             raise translate_error(error, self.bucket, self.key) from error
         except BotoCoreError as error:
             raise TransferError(f"upload of s3://{self.bucket}/{self.key} failed: {error}") from error
@@ -249,6 +250,7 @@ class S3Writer(io.RawIOBase):
         part_size = self._effective_part_size()
         created = self._call(self._client.create_multipart_upload)
         upload_id: str = created["UploadId"]
+        self.upload_id = upload_id
         try:
             ranges = [
                 (number, offset, min(part_size, self._size - offset))
