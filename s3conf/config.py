@@ -24,8 +24,10 @@ Decisions (DESIGN.md section 4 leaves these open):
   ``min``/``m``, ``h``, ``d`` (and their long spellings).
 * **None** in an explicit or override mapping means "not given", so callers can pass optional values
   straight through. Empty strings are errors, never a silent "unset".
-* **Aliases.** Two spellings of one key in the same layer must agree (after parsing: ``8MiB`` and
-  ``8388608`` agree); across layers the higher layer wins.
+* **Aliases.** Besides DESIGN.md's list, Flink's mirrored spellings are accepted (``s3.access.key``,
+  ``s3.secret.key``, ``s3.path-style-access``, and Hadoop's ``fs.s3a.path.style.access``). Two
+  spellings of one key in the same layer must agree (after parsing: ``8MiB`` and ``8388608`` agree);
+  across layers the higher layer wins.
 * **Environment** names are the key upper-cased with ``.`` and ``-`` turned into ``_``; an alias's
   environment name counts too. Only names of known keys are looked up; nothing is read at import.
 
