@@ -5,8 +5,9 @@ pure value: no network, no environment. The secret key is a :class:`~s3conf.reda
 endpoint can be logged, put in an exception or a report without leaking it.
 
 >>> ep = Endpoint(name="moto", url="http://127.0.0.1:5000", access_key="AKIA", secret_key="hunter2")
->>> ep
-Endpoint(name='moto', url='http://127.0.0.1:5000', region='us-east-1', access_key='AKIA', secret_key=***, path_style=True, version=None)
+>>> ep  # doctest: +NORMALIZE_WHITESPACE
+Endpoint(name='moto', url='http://127.0.0.1:5000', region='us-east-1', access_key='AKIA',
+         secret_key=***, path_style=True, version=None)
 >>> "hunter2" in repr(ep) or "hunter2" in str(ep)
 False
 >>> ep.host, ep.port, ep.scheme
