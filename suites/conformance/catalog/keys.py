@@ -1,0 +1,136 @@
+"""Keys with characters that path and URL code mangle.
+
+S3 keys are arbitrary UTF-8 byte strings up to 1024 bytes; AWS stores them verbatim (no
+normalisation of ``//``, ``./`` or ``../`` segments, no Unicode normalisation). A key that comes
+back different, or that lists under another name, is a file that cannot be found again.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import unquote
+
+from suites.conformance.catalog import check
+from suites.conformance.context import CheckContext, expect, expect_equal, expect_error
+
+# (check id suffix, key tail, why that key matters)
+SPECIAL_KEYS = (
+    ("space", "with space/and  two spaces", "Spaces are the commonest special character in file names."),
+    ("plus", "a+b/c+d", "'+' means space in form encoding; stores that decode it lose files."),
+    ("percent", "100%/%41%2F", "A literal '%' must not be percent-decoded a second time."),
+    ("unicode", "données/日本語/😀", "Non-ASCII file names are UTF-8 keys."),
+    ("double-slash", "a//b///c", "Keys with empty segments exist in real buckets (Hadoop, joins of prefixes)."),
+    ("dot-segment", "a/./b", "'./' is a key segment in S3, not a path step; URL normalisation breaks it."),
+    ("dotdot-segment", "a/../b", "'../' is a key segment in S3, not a path step; URL normalisation breaks it."),
+    ("query-chars", "what?x=1#frag", "'?' and '#' end the path in URLs; they must be encoded, never cut."),
+    ("reserved-chars", "semi;colon,comma=eq&amp:colon@at$dollar!bang'quote(paren)*star", "RFC 3986 "
+     "sub-delimiters are legal in keys and are where double-encoding bugs hide."),
+    ("tilde-caret", "~user/^caret/`tick`/[bracket]{brace}|pipe", "Characters botocore and servers escape differently."),
+    ("trailing-dot", "name.", "Names ending in '.' are valid keys (Windows-born data)."),
+    ("leading-space", " leading and trailing ", "Leading and trailing blanks are part of the key."),
+)
+
+
+def _roundtrip(ctx: CheckContext, tail: str) -> None:
+    key = ctx.put(tail, tail.encode())
+    body = ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read()
+    expect_equal(body, tail.encode(), f"GET {key!r}")
+    listing = ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix)
+    expect_equal([o["Key"] for o in listing.get("Contents", [])], [key], "listed keys")
+
+
+def _register(suffix: str, tail: str, why: str) -> None:
+    def run(ctx: CheckContext) -> None:
+        _roundtrip(ctx, tail)
+
+    run.__module__ = __name__
+    check(
+        f"key.{suffix}",
+        operation="PutObject, GetObject, ListObjectsV2",
+        expected=f"The key {tail!r} is stored, read and listed verbatim",
+        why=why,
+    )(run)
+
+
+for _suffix, _tail, _why in SPECIAL_KEYS:
+    _register(_suffix, _tail, _why)
+
+
+@check(
+    "key.max-length-1024",
+    operation="PutObject, GetObject",
+    expected="A key of exactly 1024 UTF-8 bytes is accepted and read back",
+    why="Deep directory trees produce long keys; the documented limit is 1024 bytes.",
+)
+def max_length(ctx: CheckContext) -> None:
+    key = ctx.prefix + "k" * (1024 - len(ctx.prefix.encode()))
+    ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"long")
+    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"long", "GET")
+
+
+@check(
+    "key.too-long-1025",
+    operation="PutObject",
+    expected="A key of 1025 bytes is rejected with 400 KeyTooLongError",
+    why="A clear error beats a silently truncated key that later collides with another file.",
+)
+def too_long(ctx: CheckContext) -> None:
+    key = ctx.prefix + "k" * (1025 - len(ctx.prefix.encode()))
+    expect_error(400, "KeyTooLongError", ctx.client.put_object, Bucket=ctx.bucket, Key=key, Body=b"x")
+
+
+@check(
+    "key.unicode-normalization-distinct",
+    operation="PutObject, ListObjectsV2",
+    expected="NFC and NFD spellings of the same name are two different keys",
+    why="Keys are bytes; a store that normalises Unicode merges files macOS and Linux keep apart.",
+)
+def unicode_normalization(ctx: CheckContext) -> None:
+    nfc = unicodedata.normalize("NFC", "café")
+    nfd = unicodedata.normalize("NFD", "café")
+    ctx.put(nfc, b"nfc")
+    ctx.put(nfd, b"nfd")
+    listing = ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix)
+    expect_equal(sorted(o["Key"] for o in listing.get("Contents", [])), sorted([ctx.key(nfc), ctx.key(nfd)]), "keys")
+    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=ctx.key(nfd))["Body"].read(), b"nfd", "NFD body")
+
+
+@check(
+    "key.list-encoding-type-url",
+    operation="ListObjectsV2 (encoding-type=url)",
+    expected="With encoding-type=url, listed keys are percent-encoded and decode to the stored keys",
+    why="Keys with control or XML-hostile characters can only be listed safely URL-encoded.",
+)
+def list_encoding_url(ctx: CheckContext) -> None:
+    tails = ["sp ace", "pl+us", "pct%25", "uni-é"]
+    keys = sorted(ctx.put(tail, b"x") for tail in tails)
+    listing = ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix, EncodingType="url")
+    encoded = [o["Key"] for o in listing.get("Contents", [])]
+    expect_equal(listing.get("EncodingType"), "url", "EncodingType echoed")
+    expect_equal(sorted(unquote(k) for k in encoded), keys, "decoded keys")
+    expect(any("%20" in k or "+" in k for k in encoded if "sp" in unquote(k)), f"space not encoded in {encoded}")
+
+
+@check(
+    "key.same-name-file-and-prefix",
+    operation="PutObject, GetObject",
+    expected="Keys 'a' and 'a/b' coexist; each reads back its own bytes",
+    why="A file and a directory of the same name are both legal in S3 and appear in real data.",
+)
+def file_and_prefix(ctx: CheckContext) -> None:
+    file_key = ctx.put("a", b"file")
+    child_key = ctx.put("a/b", b"child")
+    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=file_key)["Body"].read(), b"file", "a")
+    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=child_key)["Body"].read(), b"child", "a/b")
+
+
+@check(
+    "key.bucket-name-prefix",
+    operation="PutObject, GetObject",
+    expected="A key starting with the bucket's own name is stored and read back whole",
+    why="The Java NIO provider once cut the bucket name off such keys (s3://foo/foobar/x).",
+)
+def bucket_name_prefix(ctx: CheckContext) -> None:
+    key = f"{ctx.bucket}{ctx.prefix}x"
+    ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"whole")
+    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"whole", "GET")

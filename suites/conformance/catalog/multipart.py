@@ -1,0 +1,267 @@
+"""Multipart uploads: how every large file is written.
+
+Part-size facts from the AWS limits page: parts are 5 MiB..5 GiB except the last, part numbers are
+1..10000, and the ETag of the result is the MD5 of the concatenated binary part MD5s followed by
+``-<number of parts>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from suites.conformance.catalog import check
+from suites.conformance.context import CheckContext, expect, expect_equal, expect_error
+
+MIB = 1024 * 1024
+PART = bytes(range(256)) * (5 * MIB // 256)  # exactly 5 MiB, the smallest legal non-last part
+TAIL = b"the last part may be small"
+
+
+def _upload(ctx: CheckContext, key: str, bodies: list[bytes], **create: Any) -> tuple[str, list[dict[str, Any]]]:
+    upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key, **create)["UploadId"]
+    parts = []
+    for number, body in enumerate(bodies, start=1):
+        etag = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=number, Body=body)[
+            "ETag"
+        ]
+        parts.append({"PartNumber": number, "ETag": etag})
+    return upload, parts
+
+
+def _complete(ctx: CheckContext, key: str, upload: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = ctx.client.complete_multipart_upload(
+        Bucket=ctx.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+    )
+    return result
+
+
+@check(
+    "mpu.roundtrip",
+    operation="CreateMultipartUpload, UploadPart, CompleteMultipartUpload",
+    expected="The completed object is the parts concatenated in part-number order, size included",
+    why="Writers upload every file above the threshold in parts.",
+)
+def roundtrip(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [PART, TAIL])
+    _complete(ctx, key, upload, parts)
+    expect_equal(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ContentLength"], len(PART) + len(TAIL), "size")
+    got = ctx.client.get_object(Bucket=ctx.bucket, Key=key, Range=f"bytes={len(PART) - 4}-")["Body"].read()
+    expect_equal(got, PART[-4:] + TAIL, "bytes across the part boundary")
+
+
+@check(
+    "mpu.etag-format",
+    operation="CompleteMultipartUpload",
+    expected='ETag is "<md5 of the concatenated part MD5 digests>-<part count>"',
+    why="Tools verify multipart uploads by recomputing this ETag from local parts.",
+)
+def etag_format(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [PART, TAIL])
+    _complete(ctx, key, upload, parts)
+    digest = hashlib.md5(hashlib.md5(PART).digest() + hashlib.md5(TAIL).digest()).hexdigest()
+    expect_equal(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ETag"], f'"{digest}-2"', "ETag")
+
+
+@check(
+    "mpu.part-etag-md5",
+    operation="UploadPart",
+    expected="Each UploadPart answers the quoted MD5 of the part as its ETag",
+    why="Writers check each part's ETag against their own MD5 before completing.",
+)
+def part_etag(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [TAIL])
+    expect_equal(parts[0]["ETag"], f'"{hashlib.md5(TAIL).hexdigest()}"', "part ETag")
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+
+
+@check(
+    "mpu.single-part",
+    operation="CompleteMultipartUpload",
+    expected="An upload of one small part completes; the ETag ends in -1",
+    why="A writer that starts multipart and ends with little data completes with one part.",
+)
+def single_part(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [TAIL])
+    _complete(ctx, key, upload, parts)
+    expect(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ETag"].endswith('-1"'), "ETag does not end in -1")
+    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), TAIL, "body")
+
+
+@check(
+    "mpu.abort",
+    operation="AbortMultipartUpload, ListParts",
+    expected="After abort, ListParts answers 404 NoSuchUpload and no object exists",
+    why="A failed or cancelled write must leave no object and no billed parts.",
+)
+def abort(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, _ = _upload(ctx, key, [TAIL])
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+    expect_error(404, "NoSuchUpload", ctx.client.list_parts, Bucket=ctx.bucket, Key=key, UploadId=upload)
+    expect_error(404, None, ctx.client.head_object, Bucket=ctx.bucket, Key=key)
+
+
+@check(
+    "mpu.not-visible-before-complete",
+    operation="UploadPart, HeadObject",
+    expected="While an upload is in progress the key does not exist (HEAD 404)",
+    why="Readers must never see a half-written file.",
+)
+def not_visible(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, _ = _upload(ctx, key, [TAIL])
+    expect_error(404, None, ctx.client.head_object, Bucket=ctx.bucket, Key=key)
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+
+
+@check(
+    "mpu.list-parts",
+    operation="ListParts",
+    expected="ListParts returns each uploaded part with its number, size and ETag",
+    why="Resuming an interrupted upload starts from the parts the store already has.",
+)
+def list_parts(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [PART, TAIL])
+    listed = ctx.client.list_parts(Bucket=ctx.bucket, Key=key, UploadId=upload).get("Parts", [])
+    got = [(p["PartNumber"], p["Size"], p["ETag"]) for p in listed]
+    expect_equal(got, [(1, len(PART), parts[0]["ETag"]), (2, len(TAIL), parts[1]["ETag"])], "parts")
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+
+
+@check(
+    "mpu.list-uploads",
+    operation="ListMultipartUploads",
+    expected="An in-progress upload is listed with its key and upload id",
+    why="Cleanup jobs find and abort abandoned uploads this way.",
+)
+def list_uploads(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, _ = _upload(ctx, key, [TAIL])
+    listed = ctx.client.list_multipart_uploads(Bucket=ctx.bucket, Prefix=ctx.prefix).get("Uploads", [])
+    expect_equal([(u["Key"], u["UploadId"]) for u in listed], [(key, upload)], "uploads")
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+
+
+@check(
+    "mpu.part-too-small",
+    operation="CompleteMultipartUpload",
+    expected="Completing with a non-last part under 5 MiB answers 400 EntityTooSmall",
+    why="A writer with a too-small part size must fail at completion, not produce a corrupt object.",
+)
+def part_too_small(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [TAIL, TAIL])
+    expect_error(400, "EntityTooSmall", _complete, ctx, key, upload, parts)
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+
+
+@check(
+    "mpu.parts-uploaded-out-of-order",
+    operation="UploadPart, CompleteMultipartUpload",
+    expected="Parts uploaded in the order 2, 1 complete into the part-number order",
+    why="Parallel writers upload parts in whatever order they finish.",
+)
+def out_of_order(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key)["UploadId"]
+    tail = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=2, Body=TAIL)["ETag"]
+    head = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=PART)["ETag"]
+    _complete(ctx, key, upload, [{"PartNumber": 1, "ETag": head}, {"PartNumber": 2, "ETag": tail}])
+    got = ctx.client.get_object(Bucket=ctx.bucket, Key=key, Range=f"bytes={len(PART) - 2}-")["Body"].read()
+    expect_equal(got, PART[-2:] + TAIL, "bytes across the part boundary")
+
+
+@check(
+    "mpu.complete-unordered-list",
+    operation="CompleteMultipartUpload",
+    expected="A completion list not in ascending part order answers 400 InvalidPartOrder",
+    why="Documented S3 behaviour; a store that silently reorders hides writer bugs.",
+)
+def unordered_list(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [PART, TAIL])
+    expect_error(400, "InvalidPartOrder", _complete, ctx, key, upload, list(reversed(parts)))
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+
+
+@check(
+    "mpu.complete-wrong-etag",
+    operation="CompleteMultipartUpload",
+    expected="A completion naming a part with a wrong ETag answers 400 InvalidPart",
+    why="The ETag in the completion list is what guards against assembling a stale part.",
+)
+def wrong_etag(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [TAIL])
+    parts[0]["ETag"] = '"00000000000000000000000000000000"'
+    expect_error(400, "InvalidPart", _complete, ctx, key, upload, parts)
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+
+
+@check(
+    "mpu.no-such-upload",
+    operation="UploadPart",
+    expected="Uploading a part to an unknown upload id answers 404 NoSuchUpload",
+    why="A writer whose upload was aborted (lifecycle rule, cleanup) must get a clear error.",
+)
+def no_such_upload(ctx: CheckContext) -> None:
+    expect_error(
+        404,
+        "NoSuchUpload",
+        ctx.client.upload_part,
+        Bucket=ctx.bucket,
+        Key=ctx.key("mpu"),
+        UploadId="s3conf-no-such-upload",
+        PartNumber=1,
+        Body=b"x",
+    )
+
+
+@check(
+    "mpu.part-number-out-of-range",
+    operation="UploadPart",
+    expected="Part number 10001 answers 400 InvalidArgument",
+    why="Writers derive the part size from the 10000-part limit; the store must enforce the same limit.",
+)
+def part_number_range(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key)["UploadId"]
+    expect_error(
+        400, "InvalidArgument", ctx.client.upload_part, Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=10001, Body=b"x"
+    )
+    ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+
+
+@check(
+    "mpu.part-overwrite",
+    operation="UploadPart",
+    expected="Uploading the same part number twice keeps the last upload",
+    why="Writers retry a failed part under the same number.",
+)
+def part_overwrite(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key)["UploadId"]
+    ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"first try")
+    etag = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=TAIL)["ETag"]
+    _complete(ctx, key, upload, [{"PartNumber": 1, "ETag": etag}])
+    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), TAIL, "body")
+
+
+@check(
+    "mpu.metadata",
+    operation="CreateMultipartUpload",
+    expected="Metadata and Content-Type given at creation appear on the completed object",
+    why="Large files carry the same attributes as small ones.",
+)
+def metadata(ctx: CheckContext) -> None:
+    key = ctx.key("mpu")
+    upload, parts = _upload(ctx, key, [TAIL], Metadata={"origin": "s3conf"}, ContentType="text/x-s3conf")
+    _complete(ctx, key, upload, parts)
+    head = ctx.client.head_object(Bucket=ctx.bucket, Key=key)
+    expect_equal((head["Metadata"], head["ContentType"]), ({"origin": "s3conf"}, "text/x-s3conf"), "attributes")

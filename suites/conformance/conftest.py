@@ -1,0 +1,156 @@
+"""Runs the catalog: selection, the expectations table, and one shared bucket per target.
+
+Without ``--conformance`` (a plain ``pytest`` / ``nox -s tests``) only :data:`QUICK_CHECKS` run, and
+only on moto, so the test suite stays fast; ``s3conf conformance`` runs everything.
+
+Each target session gets one bucket (named with ``--bucket-prefix``); every check writes under its
+own unique key prefix in it, so checks are isolated without a bucket per check. The first request
+of a session is the bucket creation: if the store rejects the credentials, the run stops at once
+with exit code 3 instead of reporting every check as failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from suites.conformance.catalog import Check, all_checks
+from suites.conformance.context import CheckContext, delete_bucket_and_contents, error_of, make_conformance_client
+from suites.conformance.expectations import load_expectations
+from suites.conformance.plugin import LEFTOVERS_KEY, TARGETS_KEY
+
+AUTH_ERROR_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthenticationError", "InvalidToken"})
+AUTH_EXIT_CODE = 3
+QUICK_TARGET = "moto"
+# One or two checks per section: the slice `nox -s tests` runs on moto to keep the pipeline honest.
+QUICK_CHECKS = frozenset(
+    {
+        "object.put-get.roundtrip",
+        "object.metadata.roundtrip",
+        "range.suffix",
+        "range.past-eof-clamped",
+        "key.plus",
+        "dir.marker.common-prefix",
+        "list.v2.delimiter.pagination",
+        "delete.batch",
+        "copy.metadata-directive-replace",
+        "mpu.etag-format",
+        "cond.get.range-if-match",
+        "checksum.content-md5.bad-digest",
+        "error.no-such-key",
+        "addressing.path-style",
+        "presign.get",
+    }
+)
+
+
+def _target_name(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "target" not in callspec.params:
+        return None
+    value = callspec.params["target"]
+    return str(getattr(value, "name", value))
+
+
+def _full_run(config: pytest.Config) -> bool:
+    return bool(config.getoption("--conformance", default=False)) or os.environ.get("S3CONF_CONFORMANCE") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    expectations = load_expectations()
+    unknown = expectations.unknown_ids({c.id for c in all_checks()})
+    if unknown:
+        raise pytest.UsageError(f"expectations.toml names checks that do not exist: {', '.join(unknown)}")
+    patterns: list[str] = list(config.getoption("--check", default=None) or [])
+    full = _full_run(config)
+    kept, deselected = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        check = callspec.params.get("check") if callspec is not None else None
+        target = _target_name(item)
+        if not isinstance(check, Check) or target is None:
+            kept.append(item)
+            continue
+        selected = full or (check.id in QUICK_CHECKS and target == QUICK_TARGET)
+        if patterns:
+            selected = selected and any(fnmatch.fnmatchcase(check.id, p) for p in patterns)
+        if not selected:
+            deselected.append(item)
+            continue
+        item.user_properties += [("s3conf_check", check.id), ("s3conf_target", target)]
+        reason = expectations.reason(target, check.id)
+        if reason is not None:
+            item.user_properties.append(("s3conf_expected_failure", reason))
+            item.add_marker(pytest.mark.xfail(strict=True, reason=reason, raises=AssertionError))
+        kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def _describe(target: Any) -> dict[str, Any]:
+    emulator = getattr(target, "emulator", None)
+    capabilities = getattr(target, "capabilities", None)
+    return {
+        "endpoint": target.endpoint.url,
+        "version": target.endpoint.version,
+        "launch_flags": [str(flag) for flag in getattr(emulator, "launch_flags", None) or []],
+        "capabilities": dataclasses.asdict(capabilities) if dataclasses.is_dataclass(capabilities) else {},
+    }
+
+
+class ConformanceSession:
+    """The per-target state: one client, one shared bucket, the bucket prefix."""
+
+    def __init__(self, target: Any, bucket_prefix: str) -> None:
+        self.target = target
+        self.bucket_prefix = bucket_prefix
+        self.client = make_conformance_client(target.endpoint)
+        self.bucket = f"{bucket_prefix}{uuid.uuid4().hex[:12]}"
+
+    def open(self) -> None:
+        """Create the shared bucket; stop the whole run on an authentication error."""
+        try:
+            self.client.create_bucket(Bucket=self.bucket)
+        except ClientError as error:
+            status, code = error_of(error)
+            if code in AUTH_ERROR_CODES or status in (401, 403):
+                pytest.exit(
+                    f"authentication failed against {self.target.name} at {self.target.endpoint.url}: "
+                    f"{status} {code}; check the access key and secret key",
+                    returncode=AUTH_EXIT_CODE,
+                )
+            raise
+
+    def context(self, check: Check) -> CheckContext:
+        slug = check.id.replace(".", "-")[:40]
+        return CheckContext(
+            client=self.client,
+            bucket=self.bucket,
+            prefix=f"{slug}-{uuid.uuid4().hex[:8]}/",
+            endpoint=self.target.endpoint,
+            capabilities=getattr(self.target, "capabilities", None),
+            bucket_prefix=self.bucket_prefix,
+        )
+
+    def close(self) -> list[str]:
+        return [] if delete_bucket_and_contents(self.client, self.bucket) else [self.bucket]
+
+
+@pytest.fixture(scope="session")
+def conformance_session(target: Any, request: pytest.FixtureRequest) -> Iterator[ConformanceSession]:
+    """One shared bucket per target for the whole run, emptied and deleted at the end."""
+    config = request.config
+    prefix = config.getoption("--bucket-prefix", default=None) or "s3conf-"
+    session = ConformanceSession(target, prefix)
+    config.stash.setdefault(TARGETS_KEY, {})[target.name] = _describe(target)
+    session.open()
+    yield session
+    config.stash.setdefault(LEFTOVERS_KEY, []).extend(session.close())

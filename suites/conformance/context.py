@@ -1,0 +1,273 @@
+"""What a check body gets: a client, a bucket, a unique key prefix and a raw-HTTP helper.
+
+Most checks share one bucket per target session (creating a bucket per check is slow on real servers
+and costs quota on shared stores); each check writes only under its own unique key prefix, so checks
+never see each other's keys. Checks that need an empty bucket or bucket-level operations create their
+own with :meth:`CheckContext.new_bucket`, which applies the run's bucket prefix and deletes it after.
+
+boto3 hides the details some checks are about (it retries, follows its own range and checksum
+policies, and turns statuses into exceptions), so :meth:`CheckContext.raw` sends one exact request
+signed with botocore's SigV4 and returns status, headers and body untouched.
+"""
+
+from __future__ import annotations
+
+import http.client
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import boto3
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from s3conf.endpoint import Endpoint
+
+
+class CheckFailed(AssertionError):  # noqa: N818 - reads as "the check failed" in reports
+    """The target behaved differently from AWS S3; the message says how."""
+
+
+def make_conformance_client(endpoint: Endpoint, *, addressing_style: str | None = None) -> Any:
+    """A boto3 client that sends exactly what a check asks for.
+
+    Retries are off (a flaky answer is a finding, not noise to hide) and botocore's automatic
+    request checksums are limited to operations that require them, so checksum checks control
+    every checksum header themselves.
+    """
+    config = Config(
+        s3={"addressing_style": addressing_style or endpoint.addressing_style()},
+        retries={"max_attempts": 1, "mode": "standard"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        connect_timeout=10,
+        read_timeout=60,
+    )
+    return boto3.client("s3", config=config, **endpoint.client_kwargs())
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """An HTTP answer as the server sent it (header names lower-cased)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def error_code(self) -> str | None:
+        """The ``<Code>`` of an S3 XML error body, if there is one."""
+        start = self.body.find(b"<Code>")
+        end = self.body.find(b"</Code>")
+        if start < 0 or end < start:
+            return None
+        return self.body[start + len(b"<Code>") : end].decode("utf-8", "replace")
+
+
+@dataclass
+class CheckContext:
+    """Everything a check body may use; one per (target, check)."""
+
+    client: Any
+    bucket: str
+    prefix: str
+    endpoint: Endpoint
+    capabilities: Any = None
+    bucket_prefix: str = "s3conf-"
+    created_buckets: list[str] = field(default_factory=list)
+
+    def key(self, name: str = "obj") -> str:
+        """A key under this check's private prefix."""
+        return f"{self.prefix}{name}"
+
+    def put(self, name: str, body: bytes = b"", **kwargs: Any) -> str:
+        """PUT ``body`` at :meth:`key` ``(name)`` and return the full key."""
+        key = self.key(name)
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **kwargs)
+        return key
+
+    def new_bucket(self) -> str:
+        """Create a fresh bucket named with the run's bucket prefix; deleted by :meth:`cleanup`."""
+        name = f"{self.bucket_prefix}{uuid.uuid4().hex[:12]}"
+        self.client.create_bucket(Bucket=name)
+        self.created_buckets.append(name)
+        return name
+
+    def cleanup(self) -> list[str]:
+        """Empty and delete the buckets this check created; return those that could not be deleted."""
+        leftovers = []
+        for name in self.created_buckets:
+            if not delete_bucket_and_contents(self.client, name):
+                leftovers.append(name)
+        self.created_buckets.clear()
+        return leftovers
+
+    def raw(
+        self,
+        method: str,
+        key: str | None = None,
+        *,
+        bucket: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        query: Mapping[str, str] | None = None,
+        virtual_host: bool = False,
+        secret_key: str | None = None,
+        access_key: str | None = None,
+        send_body: bytes | None = None,
+    ) -> RawResponse:
+        """Send one SigV4-signed request and return the raw answer.
+
+        Args:
+            method: HTTP method.
+            key: Object key (percent-encoded here, exactly once); ``None`` for a bucket request.
+            bucket: Bucket; defaults to the shared one. ``""`` addresses the service (ListBuckets).
+            headers: Extra request headers, signed.
+            body: Request body, whose SHA-256 is signed.
+            query: Query parameters.
+            virtual_host: Put the bucket in the Host header (``bucket.host``) instead of the path;
+                the TCP connection still goes to the endpoint's address.
+            secret_key: Sign with this secret instead of the endpoint's (authentication checks).
+            access_key: Sign with this access key instead of the endpoint's.
+            send_body: Send these bytes instead of ``body`` (payload-hash mismatch checks).
+        """
+        bucket = self.bucket if bucket is None else bucket
+        path = ""
+        host = self.endpoint.netloc if self.endpoint.port not in (80, 443) else self.endpoint.host
+        if virtual_host and bucket:
+            host = f"{bucket}.{host}"
+        elif bucket:
+            path = f"/{bucket}"
+        if key is not None:
+            path += "/" + quote(key, safe="/~")
+        path = path or "/"
+        query_string = urlencode(sorted((query or {}).items()), quote_via=quote)
+        url = f"{self.endpoint.scheme}://{host}{path}" + (f"?{query_string}" if query_string else "")
+        request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+        ak = access_key or self.endpoint.access_key or ""
+        sk = secret_key
+        if sk is None and self.endpoint.secret_key is not None:
+            sk = self.endpoint.secret_key.reveal()
+        S3SigV4Auth(Credentials(ak, sk or ""), "s3", self.endpoint.region).add_auth(request)
+        conn_class = http.client.HTTPSConnection if self.endpoint.scheme == "https" else http.client.HTTPConnection
+        connection = conn_class(self.endpoint.host, self.endpoint.port, timeout=60)
+        try:
+            target = path + (f"?{query_string}" if query_string else "")
+            payload = body if send_body is None else send_body
+            connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+            sent = {name.lower() for name in request.headers}
+            for name, value in request.headers.items():
+                connection.putheader(name, value)
+            if "host" not in sent:
+                connection.putheader("Host", host)
+            if method in ("PUT", "POST") or payload:
+                connection.putheader("Content-Length", str(len(payload)))
+            connection.endheaders(payload or None)
+            response = connection.getresponse()
+            data = response.read()
+            return RawResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+        finally:
+            connection.close()
+
+
+def delete_bucket_and_contents(client: Any, bucket: str) -> bool:
+    """Best-effort: abort uploads, delete every key, delete the bucket; ``True`` when it is gone."""
+    try:
+        for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+            for upload in page.get("Uploads", []):
+                client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    except ClientError:
+        pass  # listing uploads is optional on some targets; the bucket delete below tells the truth
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for obj in page.get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=obj["Key"])
+        client.delete_bucket(Bucket=bucket)
+    except ClientError as error:
+        return error.response.get("Error", {}).get("Code") == "NoSuchBucket"
+    return True
+
+
+# ---- assertion helpers: failures read as findings in the report ----
+
+
+def expect_equal(actual: object, expected: object, what: str) -> None:
+    """Fail with ``what: expected X, got Y`` unless equal."""
+    if actual != expected:
+        raise CheckFailed(f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def expect(condition: bool, message: str) -> None:
+    """Fail with ``message`` unless ``condition``."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def error_of(error: ClientError) -> tuple[int, str]:
+    """(HTTP status, S3 error code) of a botocore ``ClientError``."""
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    return status, code
+
+
+def expect_error(status: int, code: str | None, call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Call ``call`` and fail unless it raises the S3 error ``code`` with HTTP ``status``.
+
+    ``code=None`` checks the status only (HEAD answers carry no body, hence no code).
+    """
+    try:
+        call(*args, **kwargs)
+    except ClientError as error:
+        got_status, got_code = error_of(error)
+        if got_status != status or (code is not None and got_code != code):
+            raise CheckFailed(f"expected {status} {code or ''}, got {got_status} {got_code}".rstrip()) from None
+        return
+    raise CheckFailed(f"expected {status} {code or ''}, but the request succeeded".rstrip())
+
+
+def expect_raw(response: RawResponse, status: int, code: str | None = None) -> None:
+    """Fail unless a raw answer has ``status`` (and the XML error ``code`` when given)."""
+    got_code = response.error_code()
+    if response.status != status or (code is not None and got_code != code):
+        raise CheckFailed(f"expected {status} {code or ''}, got {response.status} {got_code or ''}".rstrip())
+
+
+@contextmanager
+def own_bucket(ctx: CheckContext) -> Iterator[str]:
+    """A fresh bucket for one check, deleted afterwards (also on failure)."""
+    name = ctx.new_bucket()
+    try:
+        yield name
+    finally:
+        if delete_bucket_and_contents(ctx.client, name):
+            ctx.created_buckets.remove(name)
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), for the checksum checks; botocore needs awscrt for it.
+
+    >>> hex(crc32c(b"123456789"))
+    '0xe3069283'
+    """
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def _crc32c_table() -> list[int]:
+    table = []
+    for index in range(256):
+        value = index
+        for _ in range(8):
+            value = (value >> 1) ^ 0x82F63B78 if value & 1 else value >> 1
+        table.append(value)
+    return table
+
+
+_CRC32C_TABLE = _crc32c_table()

@@ -1,0 +1,140 @@
+"""pytest plugin of the conformance run: options, and the collector that writes ``results.json``.
+
+Loaded with ``-p suites.conformance.plugin`` (``s3conf conformance`` does this). Without it, a plain
+``pytest`` run executes only the quick slice of the catalog on moto (see ``conftest.py``).
+
+Options:
+    ``--conformance``: run the whole catalog on every selected target (env ``S3CONF_CONFORMANCE=1``).
+    ``--check PATTERN``: only checks whose id matches the glob (repeatable), e.g. ``range.*``.
+    ``--conformance-results PATH``: write the results JSON (schema: ``results.schema.json``).
+    ``--conformance-command TEXT``: the command line to record in the results (already redacted).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from s3conf import __version__
+from suites.conformance.catalog import all_checks
+
+SCHEMA_VERSION = 1
+TARGETS_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
+LEFTOVERS_KEY = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("s3conf-conformance", "s3conf conformance catalog")
+    group.addoption("--conformance", action="store_true", help="run the full catalog on every selected target")
+    group.addoption("--check", action="append", default=[], metavar="PATTERN", help="only checks matching this glob")
+    group.addoption("--conformance-results", metavar="PATH", help="write results JSON here")
+    group.addoption("--conformance-command", metavar="TEXT", help="command line recorded in the results")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance: the conformance catalog (opt-in; a quick slice runs in the tests)")
+    path = config.getoption("--conformance-results", default=None)
+    if path:
+        command = config.getoption("--conformance-command", default=None) or "pytest"
+        config.pluginmanager.register(ResultsCollector(config, Path(path), command), "s3conf-conformance-results")
+
+
+def _property(report: pytest.TestReport, name: str) -> str | None:
+    for key, value in report.user_properties:
+        if key == name:
+            return str(value)
+    return None
+
+
+def _message(report: pytest.TestReport) -> str:
+    """One line saying why a test did not pass: the exception message, not the traceback."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    if crash is not None:
+        return str(crash.message).strip()
+    return str(longrepr).strip().splitlines()[-1] if longrepr else ""
+
+
+class ResultsCollector:
+    """Turns test reports into one result per (target, check) and writes the results JSON."""
+
+    def __init__(self, config: pytest.Config, path: Path, command: str) -> None:
+        self.config = config
+        self.path = path
+        self.command = command
+        self.results: dict[str, dict[str, Any]] = {}
+        self.started = datetime.now(UTC)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        check_id = _property(report, "s3conf_check")
+        target = _property(report, "s3conf_target")
+        if check_id is None or target is None:
+            return
+        result = self.results.setdefault(
+            report.nodeid,
+            {"target": target, "check": check_id, "outcome": "pass", "reason": None, "expected_failure": None,
+             "duration": 0.0},
+        )
+        result["duration"] = round(result["duration"] + report.duration, 4)
+        xfail_reason = _property(report, "s3conf_expected_failure")
+        result["expected_failure"] = xfail_reason
+        if report.when == "call":
+            if hasattr(report, "wasxfail") and report.skipped:
+                result["outcome"], result["reason"] = "xfail", _message(report)
+            elif report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
+                result["outcome"], result["reason"] = "xpass", "passed, but the expectations table says it fails"
+            elif report.failed:
+                result["outcome"], result["reason"] = "fail", _message(report)
+            elif report.skipped:
+                result["outcome"], result["reason"] = "skip", _message(report)
+        elif report.skipped:
+            result["outcome"], result["reason"] = "skip", _message(report)
+        elif report.failed:
+            result["outcome"], result["reason"] = "error", f"{report.when}: {_message(report)}"
+
+    def document(self) -> dict[str, Any]:
+        """The results JSON document (see ``results.schema.json``)."""
+        results = sorted(self.results.values(), key=lambda r: (r["target"], r["check"]))
+        used = {r["check"] for r in results}
+        checks = {
+            c.id: {"section": c.section, "operation": c.operation, "expected": c.expected, "why": c.why}
+            for c in all_checks()
+            if c.id in used
+        }
+        summary: dict[str, dict[str, int]] = {}
+        for result in results:
+            counts = summary.setdefault(result["target"], dict.fromkeys(OUTCOMES, 0))
+            counts[result["outcome"]] += 1
+        targets = dict(self.config.stash.get(TARGETS_KEY, {}))
+        for name in summary:
+            targets.setdefault(name, {"endpoint": None, "version": None, "launch_flags": [], "capabilities": {}})
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "s3conf_version": __version__,
+            "created": self.started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "finished": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "command": self.command,
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "targets": targets,
+            "checks": checks,
+            "results": results,
+            "summary": summary,
+            "leftover_buckets": list(self.config.stash.get(LEFTOVERS_KEY, [])),
+        }
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(self.document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+OUTCOMES = ("pass", "fail", "xfail", "xpass", "skip", "error")
