@@ -44,6 +44,7 @@ def make_conformance_client(endpoint: Endpoint, *, addressing_style: str | None 
     config = Config(
         s3={"addressing_style": addressing_style or endpoint.addressing_style()},
         retries={"max_attempts": 1, "mode": "standard"},
+        signature_version="s3v4",
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         connect_timeout=10,

@@ -43,7 +43,7 @@ def path_style_sdk(ctx: CheckContext) -> None:
     operation="GetObject (virtual-hosted style)",
     expected="GET /key with Host: bucket.<endpoint> returns the object",
     why="SDKs default to virtual-hosted addressing; a store reached by DNS name should route it.",
-    requires="virtual_hosted",
+    requires="virtual_host_addressing",
 )
 def virtual_hosted_get(ctx: CheckContext) -> None:
     key = ctx.put("obj", b"virtual")
@@ -56,7 +56,7 @@ def virtual_hosted_get(ctx: CheckContext) -> None:
     operation="ListObjectsV2 (virtual-hosted style)",
     expected="GET /?list-type=2&prefix=... with Host: bucket.<endpoint> lists the bucket",
     why="Listing through virtual-hosted addressing is what the SDKs' default mode does.",
-    requires="virtual_hosted",
+    requires="virtual_host_addressing",
 )
 def virtual_hosted_list(ctx: CheckContext) -> None:
     key = ctx.put("obj", b"virtual")

@@ -157,7 +157,9 @@ def upload_part_copy(ctx: CheckContext) -> None:
             CopySource={"Bucket": ctx.bucket, "Key": source},
             CopySourceRange=f"bytes={first}-{last}",
         )
-        parts.append({"PartNumber": number, "ETag": result["CopyPartResult"]["ETag"]})
+        etag = result.get("CopyPartResult", {}).get("ETag")
+        expect_equal(bool(etag), True, f"CopyPartResult of part {number} has an ETag")
+        parts.append({"PartNumber": number, "ETag": etag})
     ctx.client.complete_multipart_upload(
         Bucket=ctx.bucket, Key=target, UploadId=upload, MultipartUpload={"Parts": parts}
     )

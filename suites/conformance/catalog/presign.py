@@ -68,7 +68,8 @@ def get_special(ctx: CheckContext) -> None:
 )
 def put(ctx: CheckContext) -> None:
     key = ctx.key("uploaded")
-    status, _ = _fetch(_presign(ctx, "put_object", key), method="PUT", data=b"uploaded by url")
+    headers = {"Content-Type": "application/octet-stream"}  # urllib would send a form content type
+    status, _ = _fetch(_presign(ctx, "put_object", key), method="PUT", data=b"uploaded by url", headers=headers)
     expect_equal(status, 200, "PUT status")
     expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"uploaded by url", "body")
 
