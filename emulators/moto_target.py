@@ -9,6 +9,7 @@ process share moto's global backend state; bucket names are unique per test, so 
 from __future__ import annotations
 
 import importlib.util
+import logging
 from typing import Any
 
 from emulators.base import Capabilities, Emulator, wait_until_ready
@@ -44,6 +45,10 @@ class MotoEmulator(Emulator):
         import moto
         from moto.server import ThreadedMotoServer
 
+        # werkzeug logs every request to stderr at INFO; a test target should be quiet.
+        werkzeug_log = logging.getLogger("werkzeug")
+        if werkzeug_log.level == logging.NOTSET:
+            werkzeug_log.setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

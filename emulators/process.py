@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -29,6 +30,9 @@ from s3conf.redaction import Secret, redact
 STOP_GRACE_SECONDS = 15.0
 #: How many log lines an error quotes.
 LOG_TAIL_LINES = 20
+
+_ERROR_LINE = re.compile(r"(?i)\b(error|fatal|panic|invalid|fail(ed)?|cannot|unknown)\b|^F\d{4} ")
+_MAX_CAUSE_LINES = 5
 
 _LIVE: dict[int, ManagedProcess] = {}
 _LIVE_LOCK = threading.Lock()
@@ -112,12 +116,12 @@ class ManagedProcess:
         return f"exit code {code}"
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        """The last ``lines`` lines of the log, secrets masked."""
+        """The last ``lines`` lines of the log, secrets masked; see :func:`quote_log`."""
         try:
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return ""
-        return redact("\n".join(text.splitlines()[-lines:]), self._secrets)
+        return redact(quote_log(text, lines), self._secrets)
 
     def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
         """SIGTERM the process group, wait, SIGKILL after the grace period; idempotent."""
@@ -137,6 +141,25 @@ class ManagedProcess:
         finally:
             with _LIVE_LOCK:
                 _LIVE.pop(popen.pid, None)
+
+
+def quote_log(text: str, lines: int = LOG_TAIL_LINES) -> str:
+    """The last ``lines`` lines, preceded by the first few error-looking lines scrolled out of them.
+
+    Servers often print the real cause once and then pages of usage text or a goroutine dump; a bare
+    tail would quote only the noise.
+
+    >>> print(quote_log("invalid value for -x\\nusage\\n  -a\\n  -b\\n  -c", lines=3))
+    invalid value for -x
+    ...
+      -a
+      -b
+      -c
+    """
+    all_lines = text.splitlines()
+    head, tail = all_lines[:-lines], all_lines[-lines:]
+    causes = [line for line in head if _ERROR_LINE.search(line)][:_MAX_CAUSE_LINES]
+    return "\n".join([*causes, "..."] if causes else []) + ("\n" if causes else "") + "\n".join(tail)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
