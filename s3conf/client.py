@@ -125,6 +125,10 @@ def _build(
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
         retries={"mode": "standard"},
+        # Checksums only when an operation requires them: S3-compatible stores differ in the new
+        # default CRC trailers, and some (rclone) send the whole object's checksum with a ranged GET.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
         s3={"addressing_style": addressing},
     )
     kwargs: dict[str, Any] = {}

@@ -1,0 +1,637 @@
+"""The read-ahead reader: the Java NIO.2 provider's fragment cache, made bounded and observable.
+
+The object is cut into fragments of S bytes (``s3.spi.read.max-fragment-size``); a reader holds at
+most N of them (``s3.spi.read.max-fragment-number``), cached and in flight counted together:
+
+* A read in fragment i that reaches its middle drops the fragments below i and prefetches
+  i+1..i+N-1 (never past the end of the object) on the shared :class:`~s3conf.fetchpool.FetchPool`.
+* A read of a fragment that is neither cached nor in flight (a miss) keeps only the window
+  [j, j+N-1] around it, cancelling the rest, and fetches fragment j in the caller's thread. A prefetch
+  still queued when the caller needs it is taken back and fetched in the caller's thread too, so a
+  pool busy with other readers never delays a read.
+
+Beyond the Java provider:
+
+* **No HEAD on open.** The size comes from ``Content-Range`` of the first GET (``bytes a-b/TOTAL``).
+  An empty object answers the first ranged GET with 416 ``InvalidRange``: that reads as 0 bytes.
+  Opening does no I/O at all, so a missing key is reported by the first read (or at construction with
+  ``eager=True``, which fetches the first fragment right away).
+* **``seek(…, SEEK_END)`` before the size is known** issues one suffix GET (``bytes=-S``), which
+  learns the size *and* fetches the last fragment: a Parquet-style footer read costs one request.
+* **Cancellation.** Seeking is free (no I/O, no cancellation), so ``seek(0, 2); tell(); seek(0)`` loses
+  nothing; the next read decides what is out of the window. Dropped prefetches that have not started
+  are cancelled; running ones are told to stop at their next chunk, and their bytes count as wasted.
+  To keep the N-fragment bound strict, a miss waits for such stopping fetches when the cache is full.
+* **Failures.** A failed GET is retried with exponential backoff; a fragment that still fails is
+  evicted (never cached) and the error reaches the caller as :class:`~s3conf.errors.TransferError`,
+  or the mapped error (:class:`~s3conf.errors.ObjectNotFoundError`...). Later GETs carry ``If-Match``
+  with the first response's ETag, so an object replaced mid-read fails loudly instead of mixing
+  versions.
+* **Shared limits and counters.** Prefetches reserve bytes against the pool's budget
+  (``s3.spi.read.max-inflight-bytes``) and are skipped when it is full; :class:`ReaderStats` counts
+  requests, bytes fetched/used/wasted, time blocked and peak memory.
+
+Servers that answer a ranged GET with ``200`` and the whole body are handled (only the fragment's bytes
+are kept and the stream is closed past them) and counted in ``stats.full_body_responses``.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import re
+import threading
+import time
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from urllib3.exceptions import HTTPError as Urllib3HTTPError
+
+from s3conf.client import error_code, error_status, translate_error
+from s3conf.errors import InvalidURIError, S3ConfError, TransferError
+from s3conf.fetchpool import FetchPool
+from s3conf.readerstats import ReaderStats
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from mypy_boto3_s3 import S3Client
+    from typing_extensions import Buffer
+
+    from s3conf.config import S3Config
+
+__all__ = ["FetchPool", "ReaderStats", "S3Reader"]
+
+_CHUNK = 256 * 1024
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
+_TRANSIENT_CODES = frozenset(
+    {"SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError", "ServiceUnavailable"}
+)
+
+
+class _CancelledError(Exception):
+    """A fetch stopped because its fragment was dropped (seek-away or close)."""
+
+
+class _RangeNotSatisfiableError(Exception):
+    """The server answered 416: the range starts at or past the end of the object."""
+
+
+class _Fragment:
+    """One cache slot: a fragment being fetched or downloaded, and what the caller used of it."""
+
+    __slots__ = (
+        "cancel", "data", "error", "fetched", "finished", "future", "index", "prefetch", "reserved", "used",
+    )  # fmt: skip
+
+    def __init__(self, index: int, reserved: int, *, prefetch: bool) -> None:
+        self.index = index
+        self.reserved = reserved
+        self.prefetch = prefetch
+        self.future: Future[None] | None = None
+        self.data: bytes | None = None
+        self.error: BaseException | None = None
+        self.fetched = 0
+        self.finished = False
+        self.cancel = threading.Event()
+        self.used: list[tuple[int, int]] = []
+
+    def mark_used(self, start: int, end: int) -> int:
+        """Record that [start, end) reached the caller; return how many of those bytes are new."""
+        before = self.used_bytes()
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted(self.used):
+            if b < start or a > end:
+                merged.append((a, b))
+            else:
+                start, end = min(a, start), max(b, end)
+        merged.append((start, end))
+        self.used = sorted(merged)
+        return self.used_bytes() - before
+
+    def used_bytes(self) -> int:
+        return sum(b - a for a, b in self.used)
+
+
+class _Response:
+    """The parts of a GET response the reader needs."""
+
+    def __init__(self, response: dict[str, Any], bucket: str, key: str) -> None:
+        self.body = response["Body"]
+        self.etag: str | None = response.get("ETag")
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        header = response.get("ContentRange") or ""
+        match = _CONTENT_RANGE.match(header)
+        # Content-Range decides, not the status: rclone answers ranges with 200 and a correct header.
+        if match is not None and match.group(3) != "*":
+            self.full_body = False
+            self.first = int(match.group(1))
+            self.total = int(match.group(3))
+        elif status == 200 and not header:
+            self.full_body = True
+            self.first = 0
+            self.total = int(response.get("ContentLength", 0))
+        else:
+            self.body.close()
+            raise TransferError(
+                errno.EIO, f"ranged GET answered without a usable Content-Range ({header!r})",
+                f"s3://{bucket}/{key}",
+            )  # fmt: skip
+
+
+class S3Reader(io.RawIOBase):
+    """A seekable, read-only raw stream over one S3 object, with fragment read-ahead.
+
+    Wrap it in :class:`io.BufferedReader` for small reads, or read large blocks from it directly.
+
+    Args:
+        client: a boto3 S3 client (:func:`s3conf.client.make_client`).
+        bucket: the bucket.
+        key: the object key (not empty).
+        config: fragment size and number; for the shared pool, its workers and budget.
+        pool: the fetch pool; default the process-wide :meth:`FetchPool.shared` for ``config``.
+        attempts: GET attempts per fragment before giving up (>= 1).
+        backoff: seconds before the first retry; doubled for each further one.
+        eager: fetch the first fragment now, so a missing key or bucket fails here, as ``open`` does.
+    """
+
+    def __init__(
+        self,
+        client: S3Client,
+        bucket: str,
+        key: str,
+        *,
+        config: S3Config,
+        pool: FetchPool | None = None,
+        attempts: int = 3,
+        backoff: float = 0.05,
+        eager: bool = False,
+    ) -> None:
+        super().__init__()
+        self._entries: dict[int, _Fragment] = {}
+        if not key:
+            raise InvalidURIError(f"cannot read s3://{bucket}/: an object key is required")
+        if attempts < 1:
+            raise ValueError(f"attempts must be >= 1, got {attempts}")
+        self._client = client
+        self.bucket = bucket
+        self.key = key
+        self._fragment_size = config.fragment_size
+        self._fragment_number = config.fragment_number
+        self._pool = pool if pool is not None else FetchPool.shared(config)
+        self._attempts = attempts
+        self._backoff = backoff
+        self._pos = 0
+        self._size: int | None = None
+        self._etag: str | None = None
+        self._zombies: set[_Fragment] = set()
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self.stats = ReaderStats()
+        if eager:
+            self._learn_size()
+
+    # -- io.RawIOBase -------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """``s3://bucket/key``, as file objects have a name."""
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def mode(self) -> str:
+        return "rb"
+
+    @property
+    def size(self) -> int | None:
+        """The object's size, known after the first read (or SEEK_END); ``None`` before."""
+        return self._size
+
+    def __repr__(self) -> str:
+        return f"S3Reader({self.name!r}, position={self._pos}, size={self._size})"
+
+    def readable(self) -> bool:
+        self._check_open()
+        return True
+
+    def seekable(self) -> bool:
+        self._check_open()
+        return True
+
+    def tell(self) -> int:
+        self._check_open()
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        """Move the position; no I/O, except SEEK_END before the size is known (one suffix GET)."""
+        self._check_open()
+        if whence == os.SEEK_SET:
+            position = offset
+        elif whence == os.SEEK_CUR:
+            position = self._pos + offset
+        elif whence == os.SEEK_END:
+            if self._size is None:
+                self._fetch_tail()
+            assert self._size is not None
+            position = self._size + offset
+        else:
+            raise ValueError(f"invalid whence {whence!r} (expected 0, 1 or 2)")
+        if position < 0:
+            raise ValueError(f"negative seek position {position} in {self.name}")
+        self._pos = position
+        return position
+
+    def readinto(self, buffer: Buffer) -> int:
+        """Fill ``buffer`` from the current position; short only at the end of the object."""
+        self._check_open()
+        view = memoryview(buffer).cast("B")
+        if len(view) == 0:
+            return 0
+        if self._size is None:
+            self._learn_size()
+        assert self._size is not None
+        done = 0
+        while done < len(view) and self._pos < self._size:
+            index = self._pos // self._fragment_size
+            data = self._fragment_data(index)
+            offset = self._pos - index * self._fragment_size
+            count = min(len(view) - done, len(data) - offset)
+            if count <= 0:
+                raise self._changed_error(f"fragment {index} is shorter than the size {self._size} implies")
+            view[done : done + count] = memoryview(data)[offset : offset + count]
+            self._used(index, offset, offset + count)
+            done += count
+            self._pos += count
+            if offset + count >= len(data) // 2:
+                self._read_ahead(index)
+        return done
+
+    def readall(self) -> bytes:
+        """The rest of the object, allocated once (the size is known after the first fetch)."""
+        self._check_open()
+        if self._size is None:
+            self._learn_size()
+        assert self._size is not None
+        buffer = bytearray(max(0, self._size - self._pos))
+        filled = self.readinto(buffer) if buffer else 0
+        return bytes(buffer[:filled])
+
+    def close(self) -> None:
+        """Cancel prefetches, wait for running fetches to stop, and release all reserved bytes."""
+        if self.closed:
+            return
+        if hasattr(self, "_changed"):
+            with self._changed:
+                for fragment in list(self._entries.values()):
+                    self._drop(fragment)
+                self._publish()
+                while self._zombies:
+                    self._changed.wait()
+        super().close()
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError(f"I/O operation on closed reader {self.name}")
+
+    # -- the cache ------------------------------------------------------------------------------------
+
+    def _publish(self) -> None:
+        """Report current cached and in-flight bytes to the stats (call with the lock held)."""
+        live = [*self._entries.values(), *self._zombies]
+        cached = sum(len(f.data) for f in self._entries.values() if f.data is not None)
+        self.stats.set_current(cached_bytes=cached, inflight_bytes=sum(f.reserved for f in live))
+
+    def _release(self, fragment: _Fragment) -> None:
+        if fragment.prefetch:
+            self._pool.release_prefetch(fragment.reserved)
+        else:
+            self._pool.release_demand(fragment.reserved)
+        fragment.reserved = 0
+
+    def _drop(self, fragment: _Fragment) -> None:
+        """Remove a fragment from the cache, cancelling or stopping its fetch (lock held)."""
+        del self._entries[fragment.index]
+        if fragment.finished:
+            self._release(fragment)
+            self.stats.add(bytes_wasted=fragment.fetched - fragment.used_bytes())
+            return
+        self.stats.add(prefetches_cancelled=1 if fragment.prefetch else 0)
+        if fragment.future is not None and fragment.future.cancel():
+            fragment.finished = True
+            self._release(fragment)
+        else:
+            fragment.cancel.set()
+            self._zombies.add(fragment)
+
+    def _finish(self, fragment: _Fragment, data: bytes | None, error: BaseException | None) -> None:
+        """Record the end of a fetch, from whichever thread ran it."""
+        with self._changed:
+            fragment.finished = True
+            if fragment in self._zombies:
+                self._zombies.discard(fragment)
+                self._release(fragment)
+                self.stats.add(bytes_wasted=fragment.fetched)
+            elif self._entries.get(fragment.index) is fragment:
+                if data is not None:
+                    fragment.data = data
+                    if len(data) < fragment.reserved:
+                        excess = fragment.reserved - len(data)
+                        (self._pool.release_prefetch if fragment.prefetch else self._pool.release_demand)(
+                            excess
+                        )
+                        fragment.reserved = len(data)
+                else:
+                    del self._entries[fragment.index]
+                    self._release(fragment)
+                    self.stats.add(bytes_wasted=fragment.fetched)
+                    fragment.error = error
+            self._publish()
+            self._changed.notify_all()
+
+    def _used(self, index: int, start: int, end: int) -> None:
+        with self._lock:
+            fragment = self._entries.get(index)
+            if fragment is not None:
+                self.stats.add(bytes_used=fragment.mark_used(start, end))
+
+    def _fragment_length(self, index: int) -> int:
+        if self._size is None:
+            return self._fragment_size
+        return max(0, min(self._fragment_size, self._size - index * self._fragment_size))
+
+    def _fragment_data(self, index: int) -> bytes:
+        """The bytes of fragment ``index``: cached, awaited, or fetched here."""
+        started = time.perf_counter()
+        blocked = False
+        try:
+            with self._changed:
+                while True:
+                    fragment = self._entries.get(index)
+                    if fragment is None:
+                        break
+                    if fragment.data is not None:
+                        self.stats.add(cache_hits=1)
+                        return fragment.data
+                    if fragment.future is not None and fragment.future.cancel():
+                        # Queued behind other readers' work: fetch it here instead of waiting.
+                        self._pool.release_prefetch(fragment.reserved)
+                        self._pool.reserve_demand(fragment.reserved)
+                        fragment.prefetch, fragment.future = False, None
+                        self.stats.add(cache_hits=1)
+                        break
+                    blocked = True
+                    while not fragment.finished:
+                        self._changed.wait()
+                    error = fragment.error
+                    if (
+                        fragment.data is None
+                        and isinstance(error, S3ConfError)
+                        and not isinstance(error, TransferError)
+                    ):
+                        raise error  # definitive (missing, denied): asking again would not help
+                if fragment is None:
+                    self.stats.add(cache_misses=1)
+                    for other in [f for f in self._entries.values() if not self._in_window(f.index, index)]:
+                        self._drop(other)
+                    while self._zombies and len(self._entries) + len(self._zombies) >= self._fragment_number:
+                        blocked = True
+                        self._changed.wait()
+                    fragment = _Fragment(index, self._fragment_length(index), prefetch=False)
+                    self._pool.reserve_demand(fragment.reserved)
+                    self._entries[index] = fragment
+                    self._publish()
+            blocked = True
+            return self._run_demand(fragment)
+        finally:
+            if blocked:
+                self.stats.add(seconds_blocked=time.perf_counter() - started)
+
+    def _in_window(self, candidate: int, index: int) -> bool:
+        return index <= candidate < index + self._fragment_number
+
+    def _run_demand(self, fragment: _Fragment) -> bytes:
+        try:
+            data = self._fetch_fragment(fragment)
+        except _CancelledError:
+            self._finish(fragment, None, None)
+            raise ValueError(f"reader {self.name} was closed during a read") from None
+        except BaseException as error:
+            self._finish(fragment, None, error)
+            raise
+        self._finish(fragment, data, None)
+        return data
+
+    def _read_ahead(self, index: int) -> None:
+        """The caller reached the middle of fragment ``index``: drop those below, prefetch those above."""
+        with self._changed:
+            for fragment in [f for f in self._entries.values() if f.index < index]:
+                self._drop(fragment)
+            if self._size is None or self._size == 0:
+                self._publish()
+                return
+            last = (self._size - 1) // self._fragment_size
+            for ahead in range(index + 1, min(index + self._fragment_number - 1, last) + 1):
+                if ahead in self._entries:
+                    continue
+                length = self._fragment_length(ahead)
+                if len(self._entries) + len(self._zombies) >= self._fragment_number:
+                    self.stats.add(prefetches_declined=1)
+                    break
+                if not self._pool.try_reserve_prefetch(length):
+                    self.stats.add(prefetches_declined=1)
+                    break
+                fragment = _Fragment(ahead, length, prefetch=True)
+                self._entries[ahead] = fragment
+                try:
+                    fragment.future = self._pool.submit(self._prefetch, fragment)
+                except RuntimeError:  # the pool was shut down: read on without read-ahead
+                    del self._entries[ahead]
+                    self._release(fragment)
+                    break
+                self.stats.add(prefetches_issued=1)
+            self._publish()
+
+    def _prefetch(self, fragment: _Fragment) -> None:
+        try:
+            data = self._fetch_fragment(fragment)
+        except _CancelledError:
+            self._finish(fragment, None, None)
+        except Exception as error:  # kept on the fragment; the caller refetches or re-raises it
+            self._finish(fragment, None, error)
+        else:
+            self._finish(fragment, data, None)
+
+    # -- requests ------------------------------------------------------------------------------------
+
+    def _learn_size(self) -> None:
+        """First fetch: the fragment at the position, whose ``Content-Range`` gives the size."""
+        index = self._pos // self._fragment_size
+        try:
+            self._fragment_data(index)
+        except _RangeNotSatisfiableError:
+            if index == 0:
+                self._size = 0
+            else:  # positioned past the end before the first read: ask for one byte to learn the size
+                self._size = self._probe_size()
+
+    def _probe_size(self) -> int:
+        probe = _Fragment(-1, 0, prefetch=False)
+        try:
+            response = self._with_retries(probe, lambda: self._request("bytes=0-0", probe))
+            if response is None:
+                return 0
+            self._read_body(response, probe, 0, min(1, response.total))
+            total: int = response.total
+            return total
+        except _RangeNotSatisfiableError:
+            return 0
+        finally:
+            self.stats.add(bytes_wasted=probe.fetched)
+
+    def _fetch_tail(self) -> None:
+        """SEEK_END with the size unknown: a suffix GET learns the size and fetches the last fragment."""
+        size = self._fragment_size
+        tail = _Fragment(-1, size, prefetch=False)
+        self._pool.reserve_demand(size)
+        with self._lock:
+            self._zombies.add(tail)  # counted as in flight until it becomes a cache entry
+            self._publish()
+        try:
+            response = self._with_retries(tail, lambda: self._request(f"bytes=-{size}", tail))
+        except _RangeNotSatisfiableError:
+            response = None
+        except BaseException:
+            self._finish(tail, None, None)
+            raise
+        if response is None:
+            self._finish(tail, None, None)
+            if self._size is None:
+                self._size = self._probe_size()
+            return
+        total = response.total
+        last = (total - 1) // size if total else 0
+        start = last * size
+        data: bytes | None = None
+        if total and response.first <= start:
+            try:
+                data = self._read_body(response, tail, start, total)
+            except (BotoCoreError, Urllib3HTTPError, OSError):
+                data = None  # the size is what matters; the fragment is fetched again on demand
+        else:
+            response.body.close()
+        with self._changed:
+            self._size = total
+            self._zombies.discard(tail)
+            if data is not None:
+                tail.index = last
+                self._entries[last] = tail
+                self._pool.release_demand(size - len(data))
+                tail.reserved, tail.data, tail.finished = len(data), data, True
+                self.stats.add(bytes_wasted=tail.fetched - len(data))
+                tail.fetched = len(data)
+            else:
+                self._release(tail)
+                self.stats.add(bytes_wasted=tail.fetched)
+            self._publish()
+
+    def _fetch_fragment(self, fragment: _Fragment) -> bytes:
+        start = fragment.index * self._fragment_size
+        end = start + self._fragment_length(fragment.index)
+
+        def attempt() -> bytes:
+            response = self._request(f"bytes={start}-{end - 1}", fragment)
+            if response is None:
+                raise _RangeNotSatisfiableError
+            if self._size is not None and response.total != self._size:
+                response.body.close()
+                raise self._changed_error(f"size changed from {self._size} to {response.total}")
+            return self._read_body(response, fragment, start, min(end, response.total))
+
+        data: bytes = self._with_retries(fragment, attempt)
+        return data
+
+    def _request(self, byte_range: str, fragment: _Fragment) -> _Response | None:
+        """One GET; ``None`` for 416. Learns size and ETag from the first response."""
+        if fragment.cancel.is_set():
+            raise _CancelledError
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Range": byte_range}
+        if self._etag is not None:
+            kwargs["IfMatch"] = self._etag
+        self.stats.add(get_requests=1)
+        try:
+            response = _Response(dict(self._client.get_object(**kwargs)), self.bucket, self.key)
+        except ClientError as error:
+            if error_code(error) == "InvalidRange" or error_status(error) == 416:
+                return None
+            raise
+        if response.full_body:
+            self.stats.add(full_body_responses=1)
+        with self._lock:
+            if self._size is None:
+                self._size = response.total
+            if self._etag is None:
+                self._etag = response.etag
+        return response
+
+    def _read_body(self, response: _Response, fragment: _Fragment, start: int, end: int) -> bytes:
+        """Stream the body, keeping bytes [start, end) of the object; stop early if cancelled."""
+        buffer = bytearray(max(0, end - start))
+        position = response.first
+        try:
+            while position < end:
+                if fragment.cancel.is_set():
+                    raise _CancelledError
+                chunk = response.body.read(min(_CHUNK, end - position if position >= start else _CHUNK))
+                if not chunk:
+                    break
+                fragment.fetched += len(chunk)
+                self.stats.add(bytes_fetched=len(chunk))
+                low, high = max(position, start), min(position + len(chunk), end)
+                if high > low:
+                    buffer[low - start : high - start] = chunk[low - position : high - position]
+                position += len(chunk)
+        finally:
+            if position < response.total:
+                response.body.close()
+            elif response.total == 0:
+                response.body.read()  # drain the empty body so the connection goes back to the pool
+        if position < end:
+            raise TransferError(errno.EIO, f"response ended at byte {position}, expected {end}", self.name)
+        return bytes(buffer)
+
+    def _changed_error(self, detail: str) -> TransferError:
+        return TransferError(errno.ESTALE, f"object changed while being read ({detail})", self.name)
+
+    def _with_retries(self, fragment: _Fragment, attempt: Callable[[], Any]) -> Any:
+        delay = self._backoff
+        last: BaseException | None = None
+        for number in range(self._attempts):
+            try:
+                return attempt()
+            except (_CancelledError, _RangeNotSatisfiableError):
+                raise
+            except ClientError as error:
+                code, status = error_code(error), error_status(error)
+                if code == "PreconditionFailed" or status == 412:
+                    raise self._changed_error(f"ETag is no longer {self._etag}") from error
+                if code not in _TRANSIENT_CODES and (status is None or status < 500):
+                    raise translate_error(error, self.bucket, self.key) from error
+                last = error
+            except TransferError as error:
+                if error.errno == errno.ESTALE:
+                    raise
+                last = error
+            except S3ConfError:
+                raise
+            except (BotoCoreError, Urllib3HTTPError, OSError) as error:
+                last = error
+            if number + 1 < self._attempts:
+                self.stats.add(retries=1)
+                if fragment.cancel.wait(delay):
+                    raise _CancelledError
+                delay *= 2
+        raise TransferError(
+            errno.EIO, f"GET failed after {self._attempts} attempts ({type(last).__name__})", self.name
+        ) from last
