@@ -66,7 +66,7 @@ def read_blocks(reader: S3Reader) -> bytes:
 )
 @pytest.mark.parametrize("number", [1, 4], ids=["N1", "N4"])
 def test_sequential_read_issues_one_get_per_fragment(
-    s3_client: Any, bucket: str, pool: FetchPool, size: int, read: Any, number: int
+    s3_client: Any, bucket: str, pool: FetchPool, *, size: int, read: Any, number: int
 ) -> None:
     data = payload(size)
     put(s3_client, bucket, "obj", data)
@@ -237,14 +237,17 @@ MISSING = [
 @pytest.mark.parametrize(("other_bucket", "key", "error"), MISSING)
 @pytest.mark.parametrize("eager", [False, True], ids=["on-read", "eager-open"])
 def test_missing_object_or_bucket_is_file_not_found_naming_it(
-    s3_client: Any, bucket: str, pool: FetchPool, other_bucket: bool, key: str, error: type, eager: bool
+    s3_client: Any, bucket: str, pool: FetchPool, *, other_bucket: bool, key: str, error: type, eager: bool
 ) -> None:
     name = f"{bucket}-absent" if other_bucket else bucket
     named = name if other_bucket else f"s3://{name}/{key}"
     config = S3Config(fragment_size=S, fragment_number=2)
+
+    def open_and_read() -> None:
+        S3Reader(s3_client, name, key, config=config, pool=pool, eager=eager).read(1)
+
     with pytest.raises(error, match=named) as raised:
-        reader = S3Reader(s3_client, name, key, config=config, pool=pool, eager=eager)
-        reader.read(1)
+        open_and_read()
     assert isinstance(raised.value, FileNotFoundError)
     assert pool.stats.reserved_bytes == 0
 
