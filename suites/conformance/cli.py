@@ -27,8 +27,7 @@ from rich.table import Table
 from s3conf.endpoint import Endpoint
 from s3conf.errors import S3ConfError
 from s3conf.redaction import redact
-from suites.conformance.conftest import AUTH_ERROR_CODES, AUTH_EXIT_CODE
-from suites.conformance.context import error_of, make_conformance_client
+from suites.conformance.context import AUTH_ERROR_CODES, AUTH_EXIT_CODE, error_of, make_conformance_client
 from suites.conformance.report import load_results, render_diff, render_html, render_markdown
 
 DEFAULT_OUTPUT = Path("reports/conformance")

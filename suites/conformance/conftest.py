@@ -22,12 +22,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from suites.conformance.catalog import Check, all_checks
-from suites.conformance.context import CheckContext, delete_bucket_and_contents, error_of, make_conformance_client
+from suites.conformance.context import (
+    AUTH_ERROR_CODES,
+    AUTH_EXIT_CODE,
+    CheckContext,
+    delete_bucket_and_contents,
+    error_of,
+    make_conformance_client,
+)
 from suites.conformance.expectations import load_expectations
 from suites.conformance.plugin import LEFTOVERS_KEY, TARGETS_KEY
 
-AUTH_ERROR_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthenticationError", "InvalidToken"})
-AUTH_EXIT_CODE = 3
 QUICK_TARGET = "moto"
 # One or two checks per section: the slice `nox -s tests` runs on moto to keep the pipeline honest.
 QUICK_CHECKS = frozenset(

@@ -30,6 +30,11 @@ from botocore.exceptions import ClientError
 from s3conf.endpoint import Endpoint
 
 
+# Answers that mean "these credentials are wrong": the run stops instead of failing every check.
+AUTH_ERROR_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthenticationError", "InvalidToken"})
+AUTH_EXIT_CODE = 3
+
+
 class CheckFailed(AssertionError):  # noqa: N818 - reads as "the check failed" in reports
     """The target behaved differently from AWS S3; the message says how."""
 
