@@ -250,12 +250,15 @@ class S3XFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unty
             fs.client.create_bucket(Bucket=bucket)
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
-        hostport, bucket, key = self._parts(path)
-        if not key:
-            if not exist_ok or not self.exists(path):
-                self.mkdir(path)
-            return
-        self._fs(hostport, bucket).mkdir("/" + key, parents=True, exist_ok=exist_ok)
+        """Create a bucket if asked for one; for keys, write nothing.
+
+        fsspec calls this before every write (``auto_mkdir``) and a write already makes its parents
+        exist (directories are inferred from keys), so no marker objects are left behind. An explicit
+        :meth:`mkdir` does write a marker.
+        """
+        key = self._parts(path)[2]
+        if not key and not (exist_ok and self.exists(path)):
+            self.mkdir(path)
 
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
         source, destination = self._parts(path1), self._parts(path2)
