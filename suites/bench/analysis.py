@@ -31,6 +31,7 @@ from dataclasses import asdict
 import pandas as pd
 
 from suites.bench.results import Sample
+from suites.bench.workloads import WORKLOADS
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -52,8 +53,13 @@ def reader_name(fragment_size: int, fragment_number: int) -> str:
 
 
 def frame(samples: Iterable[Sample]) -> pd.DataFrame:
-    """One row per sample, with throughput (MiB/s of requested bytes), CPU s/GiB and the paired ratio."""
+    """One row per sample (workloads in canonical order), with throughput (MiB/s of requested bytes),
+    CPU s/GiB and the paired ratio to the limit."""
     df = pd.DataFrame([asdict(s) for s in samples])
+    rank = {name: i for i, name in enumerate(WORKLOADS)}
+    df["_rank"] = df["workload"].map(lambda name: rank.get(name, len(rank)))
+    df = df.sort_values(["_rank", "workload", "repeat", "order"], kind="stable").drop(columns="_rank")
+    df = df.reset_index(drop=True)
     df["throughput_mib_s"] = df["requested_bytes"] / df["seconds"] / MiB
     df["cpu_s_per_gib"] = df["cpu_seconds"] / (df["requested_bytes"] / GiB)
     limits = df[df["kind"] == "limit"].groupby(["workload", "repeat"])["seconds"].min()

@@ -234,6 +234,9 @@ def run_info_lines(run: RunInfo) -> str:
         f"`{' '.join(run.target_flags) or 'none recorded'}`). Machine: {machine.get('system', '?')} "
         f"{machine.get('machine', '?')}, {machine.get('cpu', {}).get('count', '?')} CPUs, Python "
         f"{machine.get('python_version', '?')}, load average at start {load or 'n/a'}. "
+        f"s3conf commit {machine.get('commit', {}).get('id', 'unknown')[:12]}"
+        f"{' with local changes' if machine.get('commit', {}).get('dirty') else ''}; peers: "
+        f"{machine.get('peer_versions') or 'none installed'}. "
         f"{run.repeats} repeats, seed {run.seed}, object sizes: {sizes}. "
         f"Started {run.started or '?'}, finished {run.finished or '?'}. "
         + (

@@ -157,7 +157,7 @@ def to_document(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) -> 
         cells[(sample.workload, sample.contender)].append(sample)
     return {
         "machine_info": run.machine or machine_info(),
-        "commit_info": {},
+        "commit_info": run.machine.get("commit", {}),
         "benchmarks": [_benchmark(run, cell) for cell in cells.values()],
         "datetime": run.finished or datetime.datetime.now(datetime.UTC).isoformat(),
         "version": "5.0.0",

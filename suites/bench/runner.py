@@ -11,10 +11,11 @@ again; the sweep goes on.
 from __future__ import annotations
 
 import datetime
-import os
 import random
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from s3conf.endpoint import Endpoint
@@ -56,6 +57,25 @@ class TargetInfo:
 
 
 Progress = Callable[[str], None]
+
+
+def source_commit() -> dict[str, Any]:
+    """The git commit of this checkout and whether it has local changes (``{}`` outside git)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {"id": commit, "dirty": bool(status.strip())}
 
 
 def _object_data(size: int, seed: int) -> bytes:
@@ -184,7 +204,7 @@ def run_sweep(
         warmed=True,
         started=started,
         finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        machine={**machine, "peer_versions": versions, "pid": os.getpid()},
+        machine={**machine, "peer_versions": versions, "commit": source_commit()},
         notes=spec.notes,
     )
     return run, samples, skipped
