@@ -43,13 +43,21 @@ def register(subparsers: Any) -> None:
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
     parser.add_argument("--target", action="append", default=[], metavar="NAME", help="target (repeatable)")
-    parser.add_argument("--endpoint", metavar="URL", help="an external S3 endpoint to test (target 'external')")
+    parser.add_argument(
+        "--endpoint", metavar="URL", help="an external S3 endpoint to test (target 'external')"
+    )
     parser.add_argument("--access-key", metavar="KEY")
     parser.add_argument("--secret-key", metavar="SECRET")
     parser.add_argument("--region", metavar="REGION", default=None)
-    parser.add_argument("--bucket-prefix", metavar="PREFIX", help="name every created bucket with this prefix")
-    parser.add_argument("--check", action="append", default=[], metavar="PATTERN", help="only checks matching glob")
-    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT, help="reports go to DIR/<timestamp>/")
+    parser.add_argument(
+        "--bucket-prefix", metavar="PREFIX", help="name every created bucket with this prefix"
+    )
+    parser.add_argument(
+        "--check", action="append", default=[], metavar="PATTERN", help="only checks matching glob"
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, default=DEFAULT_OUTPUT, help="reports go to DIR/<timestamp>/"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
     parser.set_defaults(func=run_conformance)
 
@@ -58,7 +66,9 @@ def register_report(report_subparsers: Any) -> None:
     """Add ``s3conf report conformance``: re-render a saved run, or diff two."""
     parser = report_subparsers.add_parser("conformance", help="re-render or diff saved conformance results")
     parser.add_argument("results", nargs="?", type=Path, help="results.json to render into report.md/html")
-    parser.add_argument("--diff", nargs=2, type=Path, metavar=("OLD", "NEW"), help="print checks that changed")
+    parser.add_argument(
+        "--diff", nargs=2, type=Path, metavar=("OLD", "NEW"), help="print checks that changed"
+    )
     parser.set_defaults(func=run_report)
 
 
@@ -124,7 +134,7 @@ class RichProgress:
             self.messages.append(f"collection error in {report.nodeid}: {report.longreprtext}")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        outcome = None
+        outcome: str | None = None
         if report.when == "call":
             outcome = "xfail" if hasattr(report, "wasxfail") else report.outcome
         elif report.when == "setup" and not report.passed:
@@ -247,7 +257,9 @@ def run_report(args: argparse.Namespace) -> int:
     """``--diff OLD NEW`` prints the changes as Markdown; ``RESULTS`` re-renders the reports beside it."""
     if args.diff:
         old, new = args.diff
-        sys.stdout.write(render_diff(load_results(old), load_results(new), old_name=str(old), new_name=str(new)))
+        sys.stdout.write(
+            render_diff(load_results(old), load_results(new), old_name=str(old), new_name=str(new))
+        )
         return 0
     if args.results is None:
         sys.stderr.write("s3conf report conformance: give RESULTS.json or --diff OLD NEW\n")

@@ -65,7 +65,9 @@ def _target_name(item: pytest.Item) -> str | None:
 
 
 def _full_run(config: pytest.Config) -> bool:
-    return bool(config.getoption("--conformance", default=False)) or os.environ.get("S3CONF_CONFORMANCE") == "1"
+    return (
+        bool(config.getoption("--conformance", default=False)) or os.environ.get("S3CONF_CONFORMANCE") == "1"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -107,7 +109,11 @@ def _describe(target: Any) -> dict[str, Any]:
         "endpoint": target.endpoint.url,
         "version": target.endpoint.version,
         "launch_flags": [str(flag) for flag in getattr(emulator, "launch_flags", None) or []],
-        "capabilities": dataclasses.asdict(capabilities) if dataclasses.is_dataclass(capabilities) else {},
+        "capabilities": (
+            dataclasses.asdict(capabilities)
+            if dataclasses.is_dataclass(capabilities) and not isinstance(capabilities, type)
+            else {}
+        ),
     }
 
 

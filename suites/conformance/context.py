@@ -29,9 +29,10 @@ from botocore.exceptions import ClientError
 
 from s3conf.endpoint import Endpoint
 
-
 # Answers that mean "these credentials are wrong": the run stops instead of failing every check.
-AUTH_ERROR_CODES = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthenticationError", "InvalidToken"})
+AUTH_ERROR_CODES = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthenticationError", "InvalidToken"}
+)
 AUTH_EXIT_CODE = 3
 
 
@@ -46,8 +47,9 @@ def make_conformance_client(endpoint: Endpoint, *, addressing_style: str | None 
     request checksums are limited to operations that require them, so checksum checks control
     every checksum header themselves.
     """
+    s3_options: Any = {"addressing_style": addressing_style or endpoint.addressing_style()}
     config = Config(
-        s3={"addressing_style": addressing_style or endpoint.addressing_style()},
+        s3=s3_options,
         retries={"max_attempts": 1, "mode": "standard"},
         signature_version="s3v4",
         request_checksum_calculation="when_required",
@@ -160,7 +162,9 @@ class CheckContext:
         if sk is None and self.endpoint.secret_key is not None:
             sk = self.endpoint.secret_key.reveal()
         S3SigV4Auth(Credentials(ak, sk or ""), "s3", self.endpoint.region).add_auth(request)
-        conn_class = http.client.HTTPSConnection if self.endpoint.scheme == "https" else http.client.HTTPConnection
+        conn_class = (
+            http.client.HTTPSConnection if self.endpoint.scheme == "https" else http.client.HTTPConnection
+        )
         connection = conn_class(self.endpoint.host, self.endpoint.port, timeout=60)
         try:
             target = path + (f"?{query_string}" if query_string else "")
@@ -231,7 +235,9 @@ def expect_error(status: int, code: str | None, call: Callable[..., Any], *args:
     except ClientError as error:
         got_status, got_code = error_of(error)
         if got_status != status or (code is not None and got_code != code):
-            raise CheckFailed(f"expected {status} {code or ''}, got {got_status} {got_code}".rstrip()) from None
+            raise CheckFailed(
+                f"expected {status} {code or ''}, got {got_status} {got_code}".rstrip()
+            ) from None
         return
     raise CheckFailed(f"expected {status} {code or ''}, but the request succeeded".rstrip())
 

@@ -31,18 +31,26 @@ LEFTOVERS_KEY = pytest.StashKey[list[str]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("s3conf-conformance", "s3conf conformance catalog")
-    group.addoption("--conformance", action="store_true", help="run the full catalog on every selected target")
-    group.addoption("--check", action="append", default=[], metavar="PATTERN", help="only checks matching this glob")
+    group.addoption(
+        "--conformance", action="store_true", help="run the full catalog on every selected target"
+    )
+    group.addoption(
+        "--check", action="append", default=[], metavar="PATTERN", help="only checks matching this glob"
+    )
     group.addoption("--conformance-results", metavar="PATH", help="write results JSON here")
     group.addoption("--conformance-command", metavar="TEXT", help="command line recorded in the results")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "conformance: the conformance catalog (opt-in; a quick slice runs in the tests)")
+    config.addinivalue_line(
+        "markers", "conformance: the conformance catalog (opt-in; a quick slice runs in the tests)"
+    )
     path = config.getoption("--conformance-results", default=None)
     if path:
         command = config.getoption("--conformance-command", default=None) or "pytest"
-        config.pluginmanager.register(ResultsCollector(config, Path(path), command), "s3conf-conformance-results")
+        config.pluginmanager.register(
+            ResultsCollector(config, Path(path), command), "s3conf-conformance-results"
+        )
 
 
 def _property(report: pytest.TestReport, name: str) -> str | None:
@@ -80,8 +88,14 @@ class ResultsCollector:
             return
         result = self.results.setdefault(
             report.nodeid,
-            {"target": target, "check": check_id, "outcome": "pass", "reason": None, "expected_failure": None,
-             "duration": 0.0},
+            {
+                "target": target,
+                "check": check_id,
+                "outcome": "pass",
+                "reason": None,
+                "expected_failure": None,
+                "duration": 0.0,
+            },
         )
         result["duration"] = round(result["duration"] + report.duration, 4)
         xfail_reason = _property(report, "s3conf_expected_failure")
@@ -90,7 +104,10 @@ class ResultsCollector:
             if hasattr(report, "wasxfail") and report.skipped:
                 result["outcome"], result["reason"] = "xfail", _message(report)
             elif report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
-                result["outcome"], result["reason"] = "xpass", "passed, but the expectations table says it fails"
+                result["outcome"], result["reason"] = (
+                    "xpass",
+                    "passed, but the expectations table says it fails",
+                )
             elif report.failed:
                 result["outcome"], result["reason"] = "fail", _message(report)
             elif report.skipped:
@@ -113,9 +130,11 @@ class ResultsCollector:
         for result in results:
             counts = summary.setdefault(result["target"], dict.fromkeys(OUTCOMES, 0))
             counts[result["outcome"]] += 1
-        targets = dict(self.config.stash.get(TARGETS_KEY, {}))
+        targets: dict[str, dict[str, Any]] = dict(self.config.stash.get(TARGETS_KEY, {}))  # type: ignore[arg-type]
         for name in summary:
-            targets.setdefault(name, {"endpoint": None, "version": None, "launch_flags": [], "capabilities": {}})
+            targets.setdefault(
+                name, {"endpoint": None, "version": None, "launch_flags": [], "capabilities": {}}
+            )
         return {
             "schema_version": SCHEMA_VERSION,
             "s3conf_version": __version__,
@@ -128,13 +147,15 @@ class ResultsCollector:
             "checks": checks,
             "results": results,
             "summary": summary,
-            "leftover_buckets": list(self.config.stash.get(LEFTOVERS_KEY, [])),
+            "leftover_buckets": list(self.config.stash.get(LEFTOVERS_KEY, [])),  # type: ignore[arg-type]
         }
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(self.document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        self.path.write_text(
+            json.dumps(self.document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 OUTCOMES = ("pass", "fail", "xfail", "xpass", "skip", "error")

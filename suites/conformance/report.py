@@ -20,7 +20,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-SYMBOLS = {"pass": "✅ pass", "fail": "❌ FAIL", "xfail": "⚠️ xfail", "xpass": "❗ XPASS", "skip": "➖ skip", "error": "💥 ERROR"}
+SYMBOLS = {
+    "pass": "✅ pass",
+    "fail": "❌ FAIL",
+    "xfail": "⚠️ xfail",
+    "xpass": "❗ XPASS",
+    "skip": "➖ skip",
+    "error": "💥 ERROR",
+}
 
 
 def load_results(path: Path) -> dict[str, Any]:
@@ -61,7 +68,8 @@ def render_markdown(document: dict[str, Any]) -> str:
     lines = [
         "# s3conf conformance report",
         "",
-        f"- s3conf {document.get('s3conf_version')}, Python {document.get('python')}, {document.get('platform')}",
+        f"- s3conf {document.get('s3conf_version')}, Python {document.get('python')}, "
+        f"{document.get('platform')}",
         f"- run {document.get('created')} – {document.get('finished')} (UTC)",
         f"- command: `{document.get('command')}`",
         "",
@@ -100,11 +108,17 @@ def render_markdown(document: dict[str, Any]) -> str:
     for check_id, info in document["checks"].items():
         row = table.get(check_id, {})
         lines.append(
-            f"| `{check_id}` | {info['operation']} | " + " | ".join(_cell_text(row.get(t)) for t in targets) + " |"
+            f"| `{check_id}` | {info['operation']} | "
+            + " | ".join(_cell_text(row.get(t)) for t in targets)
+            + " |"
         )
     lines += ["", "## Differences from AWS S3", ""]
     for check_id, info in document["checks"].items():
-        bad = [r for t, r in table.get(check_id, {}).items() if r["outcome"] not in ("pass", "skip") and t in targets]
+        bad = [
+            r
+            for t, r in table.get(check_id, {}).items()
+            if r["outcome"] not in ("pass", "skip") and t in targets
+        ]
         if not bad:
             continue
         lines += [f"### `{check_id}`", "", f"- expected (AWS): {info['expected']}", f"- why: {info['why']}"]
@@ -141,9 +155,11 @@ def render_html(document: dict[str, Any]) -> str:
                 cells.append("<td></td>")
                 continue
             title = esc(_one_line(result.get("reason"), 1000), quote=True)
-            cells.append(f'<td class="{esc(result["outcome"])}" title="{title}">{esc(_cell_text(result))}</td>')
+            cells.append(
+                f'<td class="{esc(result["outcome"])}" title="{title}">{esc(_cell_text(result))}</td>'
+            )
         rows.append(
-            f'<tr><td><code>{esc(check_id)}</code></td><td>{esc(info["operation"])}</td>'
+            f"<tr><td><code>{esc(check_id)}</code></td><td>{esc(info['operation'])}</td>"
             f'<td title="{esc(info["why"], quote=True)}">{esc(info["expected"])}</td>{"".join(cells)}</tr>'
         )
     summary = []
@@ -153,7 +169,9 @@ def render_html(document: dict[str, Any]) -> str:
         summary.append(
             f"<tr><td>{esc(name)}</td><td>{esc(str(info.get('version') or '?'))}</td>"
             f"<td><code>{esc(' '.join(info.get('launch_flags') or []))}</code></td>"
-            + "".join(f"<td>{counts.get(k, 0)}</td>" for k in ("pass", "fail", "xfail", "xpass", "skip", "error"))
+            + "".join(
+                f"<td>{counts.get(k, 0)}</td>" for k in ("pass", "fail", "xfail", "xpass", "skip", "error")
+            )
             + "</tr>"
         )
     failures = []
@@ -161,12 +179,14 @@ def render_html(document: dict[str, Any]) -> str:
         for name, result in sorted(table.get(check_id, {}).items()):
             if result["outcome"] in ("fail", "xfail", "xpass", "error"):
                 failures.append(
-                    f'<tr><td><code>{esc(check_id)}</code></td><td>{esc(name)}</td>'
+                    f"<tr><td><code>{esc(check_id)}</code></td><td>{esc(name)}</td>"
                     f'<td class="{esc(result["outcome"])}">{esc(result["outcome"])}</td>'
                     f"<td>{esc(_one_line(result.get('reason'), 1000))}</td></tr>"
                 )
+    target_headers = "".join(f"<th>{esc(t)}</th>" for t in targets)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>s3conf conformance report</title><style>{_CSS}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>s3conf conformance report</title>
+<style>{_CSS}</style></head>
 <body>
 <h1>s3conf conformance report</h1>
 <p>s3conf {esc(str(document.get("s3conf_version")))}, Python {esc(str(document.get("python")))},
@@ -177,7 +197,7 @@ Command: <code>{esc(str(document.get("command")))}</code></p>
 <th>xpass</th><th>skip</th><th>error</th></tr>
 {"".join(summary)}</table>
 <h2>Matrix</h2>
-<table><tr><th>check</th><th>operation</th><th>expected (AWS)</th>{"".join(f"<th>{esc(t)}</th>" for t in targets)}</tr>
+<table><tr><th>check</th><th>operation</th><th>expected (AWS)</th>{target_headers}</tr>
 {"".join(rows)}</table>
 <h2>Failure reasons</h2>
 <table><tr><th>check</th><th>target</th><th>outcome</th><th>reason</th></tr>

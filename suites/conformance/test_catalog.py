@@ -18,7 +18,9 @@ CHECKS = all_checks()
 
 @pytest.mark.conformance
 @pytest.mark.parametrize("check", CHECKS, ids=[c.id for c in CHECKS])
-def test_check(check: Check, target: Any, conformance_session: ConformanceSession, request: pytest.FixtureRequest) -> None:
+def test_check(
+    check: Check, target: Any, conformance_session: ConformanceSession, request: pytest.FixtureRequest
+) -> None:
     if check.requires is not None and getattr(target.capabilities, check.requires, True) is False:
         pytest.skip(f"{target.name} declares no {check.requires} capability")
     context = conformance_session.context(check)

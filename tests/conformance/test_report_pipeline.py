@@ -44,7 +44,9 @@ def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def run(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+def run(
+    moto_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     output = tmp_path_factory.mktemp("reports")
     argv = ["conformance", "--endpoint", moto_url, "--access-key", ACCESS_KEY, "--secret-key", SECRET]
     argv += ["--bucket-prefix", PREFIX, "--output-dir", str(output), "--no-progress"]
@@ -62,9 +64,12 @@ def _results(run_dir: Path) -> dict[str, Any]:
 
 def test_run_writes_the_four_reports(run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
     completed, run_dir = run
-    assert sorted(p.name for p in run_dir.iterdir()) == ["junit.xml", "report.html", "report.md", "results.json"], (
-        completed.stderr
-    )
+    assert sorted(p.name for p in run_dir.iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "report.md",
+        "results.json",
+    ], completed.stderr
 
 
 def test_results_match_the_schema(run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
@@ -75,7 +80,9 @@ def test_results_match_the_schema(run: tuple[subprocess.CompletedProcess[str], P
     assert {r["outcome"] for r in document["results"]} <= {"pass", "fail"}
 
 
-def test_external_run_finds_moto_ignoring_content_md5(run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+def test_external_run_finds_moto_ignoring_content_md5(
+    run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
     outcomes = {r["check"]: r["outcome"] for r in _results(run[1])["results"]}
     # The expectations table lists moto, not "external": the same server under another name fails.
     assert outcomes["checksum.content-md5.bad-digest"] == "fail"
@@ -112,7 +119,9 @@ def test_reports_show_matrix_and_reasons(run: tuple[subprocess.CompletedProcess[
         assert "s3conf conformance" in text
 
 
-def test_bucket_prefix_buckets_are_all_deleted(run: tuple[subprocess.CompletedProcess[str], Path], moto_url: str) -> None:
+def test_bucket_prefix_buckets_are_all_deleted(
+    run: tuple[subprocess.CompletedProcess[str], Path], moto_url: str
+) -> None:
     client = boto3.client(
         "s3", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
     )
@@ -136,13 +145,16 @@ def test_wrong_credentials_stop_at_once(tmp_path: Path) -> None:
             "--secret-key", SECRET, "--output-dir", str(tmp_path), "--no-progress",
         )  # fmt: skip
     assert completed.returncode == 3, completed.stderr
-    assert "authentication failed" in completed.stderr and endpoint.url in completed.stderr
+    assert "authentication failed" in completed.stderr
+    assert endpoint.url in completed.stderr
     assert SECRET not in completed.stderr + completed.stdout
     assert list(tmp_path.iterdir()) == []
 
 
 def _doc(outcomes: dict[tuple[str, str], str]) -> dict[str, Any]:
-    checks = {c: {"section": "s", "operation": "GetObject", "expected": "e <b>", "why": "w"} for _, c in outcomes}
+    checks = {
+        c: {"section": "s", "operation": "GetObject", "expected": "e <b>", "why": "w"} for _, c in outcomes
+    }
     results = [
         {"target": t, "check": c, "outcome": o, "reason": "got <200>" if o != "pass" else None,
          "expected_failure": None, "duration": 0.1}
@@ -152,14 +164,31 @@ def _doc(outcomes: dict[tuple[str, str], str]) -> dict[str, Any]:
 
 
 def test_diff_lists_changed_checks_per_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    old = _doc({("moto", "range.suffix"): "xfail", ("moto", "range.basic"): "pass", ("rclone", "range.basic"): "fail"})
-    new = _doc({("moto", "range.suffix"): "xpass", ("moto", "range.basic"): "pass", ("rclone", "range.basic"): "pass"})
-    assert diff(old, new) == {"moto": [("range.suffix", "xfail", "xpass")], "rclone": [("range.basic", "fail", "pass")]}
+    old = _doc(
+        {
+            ("moto", "range.suffix"): "xfail",
+            ("moto", "range.basic"): "pass",
+            ("rclone", "range.basic"): "fail",
+        }
+    )
+    new = _doc(
+        {
+            ("moto", "range.suffix"): "xpass",
+            ("moto", "range.basic"): "pass",
+            ("rclone", "range.basic"): "pass",
+        }
+    )
+    assert diff(old, new) == {
+        "moto": [("range.suffix", "xfail", "xpass")],
+        "rclone": [("range.basic", "fail", "pass")],
+    }
     (tmp_path / "a.json").write_text(json.dumps(old))
     (tmp_path / "b.json").write_text(json.dumps(new))
     assert main(["report", "conformance", "--diff", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0
     out = capsys.readouterr().out
-    assert "## moto" in out and "| `range.suffix` | xfail | xpass |" in out and "range.basic` | pass" not in out
+    assert "## moto" in out
+    assert "| `range.suffix` | xfail | xpass |" in out
+    assert "range.basic` | pass" not in out
 
 
 def test_diff_of_identical_runs_says_so() -> None:
@@ -169,6 +198,9 @@ def test_diff_of_identical_runs_says_so() -> None:
 
 def test_html_escapes_server_text() -> None:
     page = render_html(_doc({("moto", "range.suffix"): "fail"}))
-    assert "got &lt;200&gt;" in page and "got <200>" not in page
+    assert "got &lt;200&gt;" in page
+    assert "got <200>" not in page
     assert "e &lt;b&gt;" in page
-    assert "| `range.suffix` | GetObject | ❌ FAIL |" in render_markdown(_doc({("moto", "range.suffix"): "fail"}))
+    assert "| `range.suffix` | GetObject | ❌ FAIL |" in render_markdown(
+        _doc({("moto", "range.suffix"): "fail"})
+    )

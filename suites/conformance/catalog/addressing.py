@@ -62,7 +62,9 @@ def virtual_hosted_list(ctx: CheckContext) -> None:
     key = ctx.put("obj", b"virtual")
     response = ctx.raw("GET", None, virtual_host=True, query={"list-type": "2", "prefix": ctx.prefix})
     expect_raw(response, 200)
-    expect_equal(response.body.count(f"<Key>{key}</Key>".encode()), 1, "occurrences of the key in the listing")
+    expect_equal(
+        response.body.count(f"<Key>{key}</Key>".encode()), 1, "occurrences of the key in the listing"
+    )
 
 
 @check(

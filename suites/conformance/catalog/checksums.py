@@ -63,7 +63,11 @@ def md5_bad(ctx: CheckContext) -> None:
     why="A malformed digest must be reported as such, not ignored.",
 )
 def md5_invalid(ctx: CheckContext) -> None:
-    expect_raw(ctx.raw("PUT", ctx.key("obj"), headers={"Content-MD5": "not-a-digest"}, body=BODY), 400, "InvalidDigest")
+    expect_raw(
+        ctx.raw("PUT", ctx.key("obj"), headers={"Content-MD5": "not-a-digest"}, body=BODY),
+        400,
+        "InvalidDigest",
+    )
 
 
 @check(

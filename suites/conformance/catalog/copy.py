@@ -101,7 +101,12 @@ def self_replace(ctx: CheckContext) -> None:
 def self_no_change(ctx: CheckContext) -> None:
     key = ctx.put("obj", BODY)
     expect_error(
-        400, "InvalidRequest", ctx.client.copy_object, Bucket=ctx.bucket, Key=key, CopySource={"Bucket": ctx.bucket, "Key": key}
+        400,
+        "InvalidRequest",
+        ctx.client.copy_object,
+        Bucket=ctx.bucket,
+        Key=key,
+        CopySource={"Bucket": ctx.bucket, "Key": key},
     )
 
 

@@ -7,7 +7,9 @@ from suites.conformance.context import CheckContext, expect_equal, expect_error
 
 
 def _left(ctx: CheckContext) -> list[str]:
-    return [o["Key"] for o in ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix).get("Contents", [])]
+    return [
+        o["Key"] for o in ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix).get("Contents", [])
+    ]
 
 
 @check(

@@ -71,7 +71,10 @@ def bucket_already_owned(ctx: CheckContext) -> None:
         expect_equal((status, code), (409, "BucketAlreadyOwnedByYou"), "status and code")
         return
     status = response["ResponseMetadata"]["HTTPStatusCode"]
-    expect(status == 200 and ctx.endpoint.region == "us-east-1", f"re-create answered {status} in {ctx.endpoint.region}")
+    expect(
+        status == 200 and ctx.endpoint.region == "us-east-1",
+        f"re-create answered {status} in {ctx.endpoint.region}",
+    )
 
 
 @check(
@@ -99,8 +102,13 @@ def xml_body(ctx: CheckContext) -> None:
     response = ctx.raw("GET", ctx.key("missing"))
     expect_equal(response.status, 404, "status")
     for element in (b"<Error>", b"<Code>", b"<Message>", b"<RequestId>"):
-        expect(element in response.body, f"{element.decode()} missing from error body {response.body[:300]!r}")
-    expect("xml" in response.headers.get("content-type", ""), f"Content-Type {response.headers.get('content-type')!r}")
+        expect(
+            element in response.body, f"{element.decode()} missing from error body {response.body[:300]!r}"
+        )
+    expect(
+        "xml" in response.headers.get("content-type", ""),
+        f"Content-Type {response.headers.get('content-type')!r}",
+    )
 
 
 @check(
@@ -122,7 +130,9 @@ def head_no_body(ctx: CheckContext) -> None:
 )
 def bad_signature(ctx: CheckContext) -> None:
     key = ctx.put("obj", b"x")
-    expect_raw(ctx.raw("GET", key, secret_key="s3conf-wrong-secret-0000000000000000"), 403, "SignatureDoesNotMatch")
+    expect_raw(
+        ctx.raw("GET", key, secret_key="s3conf-wrong-secret-0000000000000000"), 403, "SignatureDoesNotMatch"
+    )
 
 
 @check(
@@ -148,7 +158,9 @@ def anonymous_denied(ctx: CheckContext) -> None:
     from urllib.parse import quote
 
     key = ctx.put("obj", b"x")
-    connection_class = http.client.HTTPSConnection if ctx.endpoint.scheme == "https" else http.client.HTTPConnection
+    connection_class = (
+        http.client.HTTPSConnection if ctx.endpoint.scheme == "https" else http.client.HTTPConnection
+    )
     connection = connection_class(ctx.endpoint.host, ctx.endpoint.port, timeout=30)
     try:
         connection.request("GET", f"/{ctx.bucket}/{quote(key, safe='/~')}")

@@ -11,7 +11,7 @@ import unicodedata
 from urllib.parse import unquote_plus
 
 from suites.conformance.catalog import check
-from suites.conformance.context import CheckContext, expect, expect_equal, expect_error
+from suites.conformance.context import CheckContext, expect_equal, expect_error
 
 # (check id suffix, key tail, why that key matters)
 SPECIAL_KEYS = (
@@ -19,13 +19,28 @@ SPECIAL_KEYS = (
     ("plus", "a+b/c+d", "'+' means space in form encoding; stores that decode it lose files."),
     ("percent", "100%/%41%2F", "A literal '%' must not be percent-decoded a second time."),
     ("unicode", "données/日本語/😀", "Non-ASCII file names are UTF-8 keys."),
-    ("double-slash", "a//b///c", "Keys with empty segments exist in real buckets (Hadoop, joins of prefixes)."),
+    (
+        "double-slash",
+        "a//b///c",
+        "Keys with empty segments exist in real buckets (Hadoop, joins of prefixes).",
+    ),
     ("dot-segment", "a/./b", "'./' is a key segment in S3, not a path step; URL normalisation breaks it."),
-    ("dotdot-segment", "a/../b", "'../' is a key segment in S3, not a path step; URL normalisation breaks it."),
+    (
+        "dotdot-segment",
+        "a/../b",
+        "'../' is a key segment in S3, not a path step; URL normalisation breaks it.",
+    ),
     ("query-chars", "what?x=1#frag", "'?' and '#' end the path in URLs; they must be encoded, never cut."),
-    ("reserved-chars", "semi;colon,comma=eq&amp:colon@at$dollar!bang'quote(paren)*star", "RFC 3986 "
-     "sub-delimiters are legal in keys and are where double-encoding bugs hide."),
-    ("tilde-caret", "~user/^caret/`tick`/[bracket]{brace}|pipe", "Characters botocore and servers escape differently."),
+    (
+        "reserved-chars",
+        "semi;colon,comma=eq&amp:colon@at$dollar!bang'quote(paren)*star",
+        "RFC 3986 sub-delimiters are legal in keys and are where double-encoding bugs hide.",
+    ),
+    (
+        "tilde-caret",
+        "~user/^caret/`tick`/[bracket]{brace}|pipe",
+        "Characters botocore and servers escape differently.",
+    ),
     ("trailing-dot", "name.", "Names ending in '.' are valid keys (Windows-born data)."),
     ("leading-space", " leading and trailing ", "Leading and trailing blanks are part of the key."),
 )
@@ -91,8 +106,12 @@ def unicode_normalization(ctx: CheckContext) -> None:
     ctx.put(nfc, b"nfc")
     ctx.put(nfd, b"nfd")
     listing = ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix)
-    expect_equal(sorted(o["Key"] for o in listing.get("Contents", [])), sorted([ctx.key(nfc), ctx.key(nfd)]), "keys")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=ctx.key(nfd))["Body"].read(), b"nfd", "NFD body")
+    expect_equal(
+        sorted(o["Key"] for o in listing.get("Contents", [])), sorted([ctx.key(nfc), ctx.key(nfd)]), "keys"
+    )
+    expect_equal(
+        ctx.client.get_object(Bucket=ctx.bucket, Key=ctx.key(nfd))["Body"].read(), b"nfd", "NFD body"
+    )
 
 
 @check(

@@ -17,7 +17,7 @@ def _tree(ctx: CheckContext) -> list[str]:
 def _pages(ctx: CheckContext, **kwargs: Any) -> list[dict[str, Any]]:
     pages, token = [], None
     for _ in range(100):
-        extra = {"ContinuationToken": token} if token else {}
+        extra: dict[str, str] = {"ContinuationToken": token} if token else {}
         page = ctx.client.list_objects_v2(Bucket=ctx.bucket, **kwargs, **extra)
         pages.append(page)
         if not page.get("IsTruncated"):
@@ -43,7 +43,9 @@ def _prefixes(pages: list[dict[str, Any]]) -> list[str]:
 )
 def prefix(ctx: CheckContext) -> None:
     keys = _tree(ctx)
-    expect_equal(_keys(_pages(ctx, Prefix=ctx.key("a/"))), [k for k in keys if k.startswith(ctx.key("a/"))], "keys")
+    expect_equal(
+        _keys(_pages(ctx, Prefix=ctx.key("a/"))), [k for k in keys if k.startswith(ctx.key("a/"))], "keys"
+    )
 
 
 @check(
@@ -166,7 +168,9 @@ def entry_fields(ctx: CheckContext) -> None:
 )
 def no_match(ctx: CheckContext) -> None:
     page = ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.key("nothing/"))
-    expect_equal((page.get("KeyCount"), page.get("Contents", []), page.get("IsTruncated")), (0, [], False), "page")
+    expect_equal(
+        (page.get("KeyCount"), page.get("Contents", []), page.get("IsTruncated")), (0, [], False), "page"
+    )
 
 
 @check(
@@ -216,7 +220,9 @@ def v1_basic(ctx: CheckContext) -> None:
     page = ctx.client.list_objects(Bucket=ctx.bucket, Prefix=ctx.prefix, Delimiter="/")
     expect_equal([o["Key"] for o in page.get("Contents", [])], [ctx.key("c")], "contents")
     expect_equal(
-        [p["Prefix"] for p in page.get("CommonPrefixes", [])], [ctx.key(p) for p in ("a/", "b/", "d/", "e/")], "prefixes"
+        [p["Prefix"] for p in page.get("CommonPrefixes", [])],
+        [ctx.key(p) for p in ("a/", "b/", "d/", "e/")],
+        "prefixes",
     )
 
 

@@ -7,6 +7,7 @@ Part-size facts from the AWS limits page: parts are 5 MiB..5 GiB except the last
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
@@ -20,13 +21,15 @@ PART = bytes(range(256)) * (5 * MIB // 256)  # exactly 5 MiB, the smallest legal
 TAIL = b"the last part may be small"
 
 
-def _upload(ctx: CheckContext, key: str, bodies: list[bytes], **create: Any) -> tuple[str, list[dict[str, Any]]]:
+def _upload(
+    ctx: CheckContext, key: str, bodies: list[bytes], **create: Any
+) -> tuple[str, list[dict[str, Any]]]:
     upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key, **create)["UploadId"]
     parts = []
     for number, body in enumerate(bodies, start=1):
-        etag = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=number, Body=body)[
-            "ETag"
-        ]
+        etag = ctx.client.upload_part(
+            Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=number, Body=body
+        )["ETag"]
         parts.append({"PartNumber": number, "ETag": etag})
     return upload, parts
 
@@ -40,10 +43,8 @@ def _complete(ctx: CheckContext, key: str, upload: str, parts: list[dict[str, An
 
 def _abort(ctx: CheckContext, key: str, upload: str) -> None:
     """Abort, tolerating an upload that a lenient target already completed (the check has failed then)."""
-    try:
+    with contextlib.suppress(ClientError):
         ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
-    except ClientError:
-        pass
 
 
 @check(
@@ -56,7 +57,9 @@ def roundtrip(ctx: CheckContext) -> None:
     key = ctx.key("mpu")
     upload, parts = _upload(ctx, key, [PART, TAIL])
     _complete(ctx, key, upload, parts)
-    expect_equal(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ContentLength"], len(PART) + len(TAIL), "size")
+    expect_equal(
+        ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ContentLength"], len(PART) + len(TAIL), "size"
+    )
     got = ctx.client.get_object(Bucket=ctx.bucket, Key=key, Range=f"bytes={len(PART) - 4}-")["Body"].read()
     expect_equal(got, PART[-4:] + TAIL, "bytes across the part boundary")
 
@@ -98,7 +101,9 @@ def single_part(ctx: CheckContext) -> None:
     key = ctx.key("mpu")
     upload, parts = _upload(ctx, key, [TAIL])
     _complete(ctx, key, upload, parts)
-    expect(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ETag"].endswith('-1"'), "ETag does not end in -1")
+    expect(
+        ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ETag"].endswith('-1"'), "ETag does not end in -1"
+    )
     expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), TAIL, "body")
 
 
@@ -180,8 +185,12 @@ def part_too_small(ctx: CheckContext) -> None:
 def out_of_order(ctx: CheckContext) -> None:
     key = ctx.key("mpu")
     upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key)["UploadId"]
-    tail = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=2, Body=TAIL)["ETag"]
-    head = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=PART)["ETag"]
+    tail = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=2, Body=TAIL)[
+        "ETag"
+    ]
+    head = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=PART)[
+        "ETag"
+    ]
     _complete(ctx, key, upload, [{"PartNumber": 1, "ETag": head}, {"PartNumber": 2, "ETag": tail}])
     got = ctx.client.get_object(Bucket=ctx.bucket, Key=key, Range=f"bytes={len(PART) - 2}-")["Body"].read()
     expect_equal(got, PART[-2:] + TAIL, "bytes across the part boundary")
@@ -243,7 +252,14 @@ def part_number_range(ctx: CheckContext) -> None:
     key = ctx.key("mpu")
     upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key)["UploadId"]
     expect_error(
-        400, "InvalidArgument", ctx.client.upload_part, Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=10001, Body=b"x"
+        400,
+        "InvalidArgument",
+        ctx.client.upload_part,
+        Bucket=ctx.bucket,
+        Key=key,
+        UploadId=upload,
+        PartNumber=10001,
+        Body=b"x",
     )
     _abort(ctx, key, upload)
 
@@ -258,7 +274,9 @@ def part_overwrite(ctx: CheckContext) -> None:
     key = ctx.key("mpu")
     upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key)["UploadId"]
     ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"first try")
-    etag = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=TAIL)["ETag"]
+    etag = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=TAIL)[
+        "ETag"
+    ]
     _complete(ctx, key, upload, [{"PartNumber": 1, "ETag": etag}])
     expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), TAIL, "body")
 
@@ -274,4 +292,6 @@ def metadata(ctx: CheckContext) -> None:
     upload, parts = _upload(ctx, key, [TAIL], Metadata={"origin": "s3conf"}, ContentType="text/x-s3conf")
     _complete(ctx, key, upload, parts)
     head = ctx.client.head_object(Bucket=ctx.bucket, Key=key)
-    expect_equal((head["Metadata"], head["ContentType"]), ({"origin": "s3conf"}, "text/x-s3conf"), "attributes")
+    expect_equal(
+        (head["Metadata"], head["ContentType"]), ({"origin": "s3conf"}, "text/x-s3conf"), "attributes"
+    )

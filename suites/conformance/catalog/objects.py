@@ -36,7 +36,7 @@ def head_size(ctx: CheckContext) -> None:
 @check(
     "object.head.etag-md5",
     operation="PutObject, HeadObject",
-    expected='The ETag of a single-PUT object is the quoted hex MD5 of its bytes',
+    expected="The ETag of a single-PUT object is the quoted hex MD5 of its bytes",
     why="Readers pin a version with If-Match on the ETag; tools verify uploads against MD5.",
 )
 def head_etag_md5(ctx: CheckContext) -> None:
@@ -164,7 +164,9 @@ def read_after_write(ctx: CheckContext) -> None:
 def overwrite_visible(ctx: CheckContext) -> None:
     key = ctx.put("obj", b"old contents")
     ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"new, longer contents")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"new, longer contents", "GET")
+    expect_equal(
+        ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"new, longer contents", "GET"
+    )
     expect_equal(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ContentLength"], 20, "HEAD size")
 
 

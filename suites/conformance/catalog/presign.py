@@ -9,10 +9,12 @@ from suites.conformance.catalog import check
 from suites.conformance.context import CheckContext, expect_equal
 
 
-def _fetch(url: str, *, method: str = "GET", data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+def _fetch(
+    url: str, *, method: str = "GET", data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - URL built from the endpoint
+        with urllib.request.urlopen(request, timeout=30) as response:
             return int(response.status), response.read()
     except urllib.error.HTTPError as error:
         with error:
@@ -69,7 +71,9 @@ def get_special(ctx: CheckContext) -> None:
 def put(ctx: CheckContext) -> None:
     key = ctx.key("uploaded")
     headers = {"Content-Type": "application/octet-stream"}  # urllib would send a form content type
-    status, _ = _fetch(_presign(ctx, "put_object", key), method="PUT", data=b"uploaded by url", headers=headers)
+    status, _ = _fetch(
+        _presign(ctx, "put_object", key), method="PUT", data=b"uploaded by url", headers=headers
+    )
     expect_equal(status, 200, "PUT status")
     expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"uploaded by url", "body")
 
