@@ -109,7 +109,7 @@ def recommend(table: pd.DataFrame) -> pd.DataFrame:
     """Per workload: the best reader configuration and the cheapest one within noise of it."""
     rows = []
     for workload, group in table[table["kind"] == "reader"].groupby("workload", sort=False):
-        best = group.loc[group["ratio"].idxmax()]
+        best = group.sort_values("ratio", ascending=False, kind="stable").iloc[0]
         tolerance = max(float(best["ratio_iqr"]), NOISE_FLOOR * float(best["ratio"]))
         within = group[group["ratio"] >= best["ratio"] - tolerance].copy()
         within["memory_bound"] = within["fragment_size"] * within["fragment_number"]
@@ -160,7 +160,7 @@ def headline(df: pd.DataFrame, table: pd.DataFrame, workload: str = "sequential"
     readers = table[(table["workload"] == workload) & (table["kind"] == "reader")]
     if readers.empty:
         return {"workload": workload, "available": False}
-    best = readers.loc[readers["ratio"].idxmax()]
+    best = readers.sort_values("ratio", ascending=False, kind="stable").iloc[0]
     vs_s3fs, vs_s3fs_iqr, n = paired_versus(df, workload, str(best["contender"]), "peer:s3fs")
     return {
         "workload": workload,

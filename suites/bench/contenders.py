@@ -49,11 +49,25 @@ class Measured:
 class Contender(Protocol):
     """Anything the runner can measure: a name, a kind and a ``run`` that replays a plan."""
 
-    name: str
-    kind: str
-    fragment_size: int | None
-    fragment_number: int | None
-    concurrency: int | None
+    @property
+    def name(self) -> str:
+        """Stable name, used as the results key (``reader:S=4MiB,N=8``, ``limit:get``, ``peer:s3fs``)."""
+
+    @property
+    def kind(self) -> str:
+        """``reader``, ``limit`` or ``peer``."""
+
+    @property
+    def fragment_size(self) -> int | None:
+        """S for reader cells, else ``None``."""
+
+    @property
+    def fragment_number(self) -> int | None:
+        """N for reader cells, else ``None``."""
+
+    @property
+    def concurrency(self) -> int | None:
+        """Parallel GETs the contender may issue, when known."""
 
     def run(self, obj: BenchObject, plan: tuple[Read, ...]) -> Measured:
         """Replay ``plan`` on ``obj`` once, timing it."""

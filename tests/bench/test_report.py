@@ -12,6 +12,7 @@ import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,7 +29,7 @@ def loaded() -> tuple[results.RunInfo, list[results.Sample], list[results.Skippe
 
 
 @pytest.fixture(scope="module")
-def summarized(loaded: tuple) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def summarized(loaded: tuple[Any, ...]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return report.summarize(loaded[1])
 
 
@@ -40,7 +41,7 @@ def _faster_reader(samples: list[results.Sample]) -> list[results.Sample]:
     ]
 
 
-TABLES: dict[str, Callable[[tuple, tuple], str]] = {
+TABLES: dict[str, Callable[[Any, Any], str]] = {
     "recommendation": lambda run, sm: report.markdown_table(report.recommendation_table(sm[2])),
     "readers-sequential": lambda run, sm: report.markdown_table(report.reader_table(sm[1], "sequential")),
     "readers-random": lambda run, sm: report.markdown_table(report.reader_table(sm[1], "random")),
@@ -58,7 +59,7 @@ TABLES: dict[str, Callable[[tuple, tuple], str]] = {
 
 
 @pytest.mark.parametrize("name", list(TABLES), ids=list(TABLES))
-def test_table_matches_golden(name: str, loaded: tuple, summarized: tuple) -> None:
+def test_table_matches_golden(name: str, loaded: tuple[Any, ...], summarized: tuple[Any, ...]) -> None:
     text = TABLES[name](loaded, summarized) + "\n"
     golden = GOLDEN / f"{name}.md"
     if os.environ.get("S3CONF_UPDATE_GOLDEN"):
@@ -66,7 +67,7 @@ def test_table_matches_golden(name: str, loaded: tuple, summarized: tuple) -> No
     assert text == golden.read_text()
 
 
-def test_ratios_are_paired_per_repeat(summarized: tuple) -> None:
+def test_ratios_are_paired_per_repeat(summarized: tuple[Any, ...]) -> None:
     df = summarized[0]
     # repeat 1 of sequential: the limit is limit:ranged×4 at 0.21 s; the 4MiB x 4 reader took 0.22 s.
     row = df[
@@ -76,7 +77,7 @@ def test_ratios_are_paired_per_repeat(summarized: tuple) -> None:
     assert (df[df["kind"] == "limit"].groupby(["workload", "repeat"])["ratio_to_limit"].max() == 1.0).all()
 
 
-def test_recommendation_prefers_cheapest_within_noise(summarized: tuple) -> None:
+def test_recommendation_prefers_cheapest_within_noise(summarized: tuple[Any, ...]) -> None:
     rec = summarized[2].set_index("workload")
     # sequential: 4MiB x 4 is best (0.95); 1MiB x 4 (0.91) is within max(IQR, 5%) and uses 4 MiB, not 16.
     assert rec.loc["sequential", "best"] == "reader:S=4MiB,N=4"
@@ -84,7 +85,7 @@ def test_recommendation_prefers_cheapest_within_noise(summarized: tuple) -> None
     assert rec.loc["random", "recommended"] == rec.loc["random", "best"] == "reader:S=1MiB,N=1"
 
 
-def test_headline_says_so_when_goals_are_missed(loaded: tuple) -> None:
+def test_headline_says_so_when_goals_are_missed(loaded: tuple[Any, ...]) -> None:
     slow = [dataclasses.replace(s, seconds=s.seconds * 10) if s.kind == "reader" else s for s in loaded[1]]
     df, table, _ = report.summarize(slow)
     text = report.headline_text(analysis.headline(df, table))
@@ -92,7 +93,7 @@ def test_headline_says_so_when_goals_are_missed(loaded: tuple) -> None:
     assert "DOES NOT beat s3fs" in text
 
 
-def test_headline_without_s3fs_says_no_comparison(loaded: tuple) -> None:
+def test_headline_without_s3fs_says_no_comparison(loaded: tuple[Any, ...]) -> None:
     df, table, _ = report.summarize([s for s in loaded[1] if s.contender != "peer:s3fs"])
     assert "s3fs was not measured" in report.headline_text(analysis.headline(df, table))
 

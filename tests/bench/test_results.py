@@ -28,9 +28,9 @@ DATA = Path(__file__).parent / "data" / "results-small.json"
     ids=["one", "two", "three", "four", "five", "eight-with-outlier"],
 )
 def test_timing_stats_agree_with_pytest_benchmark(durations: list[float]) -> None:
-    theirs = Stats()
+    theirs = Stats()  # type: ignore[no-untyped-call]
     for duration in durations:
-        theirs.update(duration)
+        theirs.update(duration)  # type: ignore[no-untyped-call]
     ours = timing_stats(durations)
     for name in ("min", "max", "mean", "stddev", "rounds", "median", "iqr", "q1", "q3", "iqr_outliers",
                  "stddev_outliers", "outliers", "ld15iqr", "hd15iqr", "total"):  # fmt: skip

@@ -40,7 +40,7 @@ def client(moto: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def sweep(moto: Any) -> tuple:
+def sweep(moto: Any) -> tuple[Any, ...]:
     spec = SweepSpec(
         workloads=[WORKLOADS["sequential"], WORKLOADS["random"], WORKLOADS["backwards"]],
         object_sizes={"sequential": 1 * MiB, "random": 1 * MiB, "backwards": 1 * MiB},
@@ -55,7 +55,7 @@ def sweep(moto: Any) -> tuple:
     return spec, run_sweep(info, spec, "s3conf bench (test)")
 
 
-def test_every_pair_is_measured_once_per_repeat(sweep: tuple) -> None:
+def test_every_pair_is_measured_once_per_repeat(sweep: tuple[Any, ...]) -> None:
     spec, (run, samples, skipped) = sweep
     assert skipped == []
     pairs = {(s.workload, s.contender, s.repeat) for s in samples}
@@ -65,7 +65,7 @@ def test_every_pair_is_measured_once_per_repeat(sweep: tuple) -> None:
     assert (run.seed, run.fragment_numbers, run.warmed) == (5, (1, 3), True)
 
 
-def test_requested_bytes_and_limit_fetches_match_the_plans(sweep: tuple) -> None:
+def test_requested_bytes_and_limit_fetches_match_the_plans(sweep: tuple[Any, ...]) -> None:
     spec, (_, samples, _) = sweep
     for sample in samples:
         plan = WORKLOADS[sample.workload].plan(spec.object_sizes[sample.workload], spec.seed)
@@ -76,7 +76,7 @@ def test_requested_bytes_and_limit_fetches_match_the_plans(sweep: tuple) -> None
             assert (sample.get_requests, sample.bytes_fetched) == (2, MiB)
 
 
-def test_reader_peak_in_flight_stays_within_s_times_n(sweep: tuple) -> None:
+def test_reader_peak_in_flight_stays_within_s_times_n(sweep: tuple[Any, ...]) -> None:
     _, (_, samples, _) = sweep
     readers = [s for s in samples if s.kind == "reader"]
     assert readers
@@ -85,7 +85,7 @@ def test_reader_peak_in_flight_stays_within_s_times_n(sweep: tuple) -> None:
         assert sample.bytes_fetched >= sample.requested_bytes or sample.workload == "random"
 
 
-def test_interleaving_order_depends_on_the_seed_only(sweep: tuple) -> None:
+def test_interleaving_order_depends_on_the_seed_only(sweep: tuple[Any, ...]) -> None:
     _, (_, samples, _) = sweep
     first_repeat = [
         (s.workload, s.contender) for s in sorted(samples, key=lambda s: s.order) if s.repeat == 0
