@@ -46,6 +46,7 @@ from s3conf.errors import (
 )
 from s3conf.listing import directory_prefix, glob_regex, implied_directories, literal_prefix
 from s3conf.paths import S3Path
+from s3conf.reader import S3Reader
 from s3conf.writer import MAX_PARTS, S3Writer
 
 __all__ = ["EPOCH", "FileStat", "S3FileSystem", "parse_mode"]
@@ -360,8 +361,6 @@ class S3FileSystem:
         if not key or key.endswith("/"):
             raise IsADirectoryError(21, "is a directory, cannot be opened as a file", self._location(key))
         if kind == "r":
-            from s3conf.reader import S3Reader
-
             reader = io.BufferedReader(S3Reader(self.client, self.bucket, key, config=self.config))
             return reader if binary else io.TextIOWrapper(reader, encoding=encoding, newline=newline)
         writer = S3Writer(
