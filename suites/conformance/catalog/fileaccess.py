@@ -101,7 +101,8 @@ def writer_create_new(ctx: CheckContext) -> None:
         pass  # refused, or refused because the target cannot do conditional writes: both are honest
     else:
         raise AssertionError(
-            "exclusive create of an existing key raised neither FileExistsError nor ConditionalWriteUnsupportedError"
+            "exclusive create of an existing key raised neither FileExistsError nor "
+            "ConditionalWriteUnsupportedError"
         )
     expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"old", "body")
 
