@@ -100,6 +100,9 @@ def probe_endpoint(endpoint: Endpoint) -> tuple[int, str] | None:
     return None
 
 
+_SHORT = {"passed": "pass", "failed": "fail", "skipped": "skip"}
+
+
 class RichProgress:
     """Replaces pytest's terminal output with a progress bar and per-outcome counts."""
 
@@ -136,7 +139,7 @@ class RichProgress:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         outcome: str | None = None
         if report.when == "call":
-            outcome = "xfail" if hasattr(report, "wasxfail") else report.outcome
+            outcome = "xfail" if hasattr(report, "wasxfail") else _SHORT.get(report.outcome, report.outcome)
         elif report.when == "setup" and not report.passed:
             outcome = "skip" if report.skipped else "error"
         if outcome is not None:
