@@ -51,6 +51,8 @@ class Capabilities:
         auth_enforced: wrong credentials are rejected (false for emulators that accept any key).
         bucket_lifecycle: the bucket can be created and deleted by the suite (false for shared stores
             where the suite must stay inside a pre-made bucket).
+        flat_namespace: an object ``d``, a marker ``d/`` and keys under ``d/`` can coexist (false for
+            servers that store objects as files in a real file system, such as ``rclone serve s3``).
     """
 
     conditional_writes: bool = True
@@ -62,6 +64,7 @@ class Capabilities:
     object_tagging: bool = True
     auth_enforced: bool = True
     bucket_lifecycle: bool = True
+    flat_namespace: bool = True
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ class RcloneEmulator(ServerEmulator):
         versioning=False,
         virtual_host_addressing=False,
         object_tagging=False,
+        flat_namespace=False,
     )
 
     def prepare(self, workdir: Path) -> None:

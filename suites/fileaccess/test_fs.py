@@ -64,14 +64,9 @@ def tree(fs: S3FileSystem, s3_client: Any, bucket: str) -> S3FileSystem:
     return fs
 
 
-# Capabilities asked of the targets plugin: ``flat_namespace`` (an object ``d``, a prefix ``d/`` and a
-# marker key ``d/`` can coexist; false for file-system-backed servers such as ``rclone serve s3``).
-# Until the record has the field, a missing name counts as supported.
-
-
 def _require(target: Any, capability: str) -> None:
-    capabilities = getattr(target, "capabilities", None)
-    if capabilities is not None and not getattr(capabilities, capability, True):
+    """Skip when the target's capabilities record says it lacks ``capability`` (data, not names)."""
+    if not getattr(target.capabilities, capability):
         pytest.skip(f"{target.name} does not support {capability} (from its capabilities record)")
 
 
@@ -118,8 +113,9 @@ def test_directory_without_marker_reports_epoch(tree: S3FileSystem) -> None:
 
 
 def test_object_and_prefix_of_the_same_name_are_two_paths(
-    fs: S3FileSystem, s3_client: Any, bucket: str
+    target: Any, fs: S3FileSystem, s3_client: Any, bucket: str
 ) -> None:
+    _require(target, "flat_namespace")
     _put(s3_client, bucket, "d", "d/x")
     assert fs.stat("/d").is_dir is False
     assert fs.stat("/d/").is_dir is True
