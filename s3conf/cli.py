@@ -12,38 +12,31 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from types import ModuleType
 
 from s3conf import __version__
 
-# (module, what it adds): the order is the order of `s3conf --help`.
+# Modules that add subcommands; each imports its heavy dependencies lazily, so `s3conf --help` stays
+# fast and works on a core install. The order is the order of `s3conf --help`.
 COMMAND_MODULES = ("s3conf.config_cli", "emulators.cli", "suites.conformance.cli", "suites.bench.cli")
-
-
-def _load(module_name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name is not None and module_name.startswith(error.name):
-            return None
-        raise
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser (also used by the CLI tests)."""
-    parser = argparse.ArgumentParser(prog="s3conf", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="s3conf",
+        description="S3 conformance checks, read-ahead benchmarks and the settings of the s3conf library.",
+    )
     parser.add_argument("--version", action="version", version=f"s3conf {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    report = subparsers.add_parser("report", help="build reports from saved results")
-    report_subparsers = report.add_subparsers(dest="report_kind", metavar="KIND", required=True)
-    for module_name in COMMAND_MODULES:
-        module = _load(module_name)
-        if module is None:
-            continue
+    modules = [importlib.import_module(name) for name in COMMAND_MODULES]
+    for module in modules:
         register: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None] | None
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    report = subparsers.add_parser("report", help="rebuild reports from saved results (bench, conformance)")
+    report_subparsers = report.add_subparsers(dest="report_kind", metavar="KIND", required=True)
+    for module in modules:
         register_report = getattr(module, "register_report", None)
         if register_report is not None:
             register_report(report_subparsers)
