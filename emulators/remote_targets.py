@@ -7,6 +7,7 @@ AWS never runs unless asked for explicitly: credentials alone are not consent to
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from emulators.base import Capabilities, Emulator, wait_until_ready
@@ -110,15 +111,7 @@ class ExternalEmulator(Emulator):
             describe=f"external endpoint {endpoint.url}",
             secrets=endpoint.secrets(),
         )
-        return Endpoint(
-            name=endpoint.name,
-            url=endpoint.url,
-            region=endpoint.region,
-            access_key=endpoint.access_key,
-            secret_key=endpoint.secret_key,
-            path_style=endpoint.path_style,
-            version=server,
-        )
+        return dataclasses.replace(endpoint, version=server)
 
     def _stop(self) -> None:
         """Nothing to stop: the endpoint is not ours."""

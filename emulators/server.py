@@ -8,8 +8,11 @@ taken in the window between choosing and binding it, and cleanup of everything o
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import secrets as random_secrets
 import shutil
+import subprocess
 from abc import abstractmethod
 from pathlib import Path
 
@@ -68,9 +71,22 @@ class ServerEmulator(Emulator):
     def prepare(self, workdir: Path) -> None:
         """Write config files into ``workdir`` before launch (default: nothing)."""
 
+    #: ``(regex, label)``: the version is ``label + " " + group(1)`` of ``<binary> version``'s output.
+    version_pattern: tuple[re.Pattern[str], str] | None = None
+
     def server_version(self, executable: str) -> str | None:
-        """The server's version string, or ``None`` if it cannot tell."""
-        return None
+        """The server's version from ``<binary> version``, or ``None`` if it cannot tell."""
+        if self.version_pattern is None:
+            return None
+        pattern, label = self.version_pattern
+        try:
+            output = subprocess.run(
+                [executable, "version"], capture_output=True, text=True, timeout=30, check=False
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        match = pattern.search(output)
+        return f"{label} {match.group(1)}" if match else None
 
     @property
     def launch_flags(self) -> tuple[str, ...]:
@@ -126,15 +142,7 @@ class ServerEmulator(Emulator):
             secrets=(self.secret_key,),
         )
         version = self.server_version(executable) or server_header
-        return Endpoint(
-            name=endpoint.name,
-            url=endpoint.url,
-            region=endpoint.region,
-            access_key=endpoint.access_key,
-            secret_key=endpoint.secret_key,
-            path_style=True,
-            version=version,
-        )
+        return dataclasses.replace(endpoint, path_style=True, version=version)
 
     def _stop(self) -> None:
         if self._process is not None:
