@@ -195,11 +195,16 @@ def pid_is_running(pid: int) -> bool:
 
 
 def reap_all() -> None:
-    """Stop every child still registered; run at interpreter exit and by the pytest plugin."""
+    """Stop every child still registered and delete its work directory.
+
+    Runs at interpreter exit and from the pytest plugin: a child still registered here was never
+    stopped by its emulator, so nothing else will remove its data, config and log either.
+    """
     with _LIVE_LOCK:
         processes = list(_LIVE.values())
     for process in processes:
         process.stop()
+        shutil.rmtree(process.workdir, ignore_errors=True)
 
 
 atexit.register(reap_all)

@@ -25,6 +25,7 @@ from emulators.registry import create_emulator
 emulator = create_emulator("rclone")
 endpoint = emulator.start()
 Path({pid_file!r}).write_text(" ".join(map(str, emulator.pids)) + " " + str(endpoint.port))
+Path({workdir_file!r}).write_text(str(emulator._workdir))
 """
 
 ENDINGS = {
@@ -43,14 +44,15 @@ def _recorded(pid_file: Path) -> tuple[list[int], int]:
 
 @pytest.mark.parametrize("ending", list(ENDINGS.values()), ids=list(ENDINGS))
 def test_children_are_reaped_at_interpreter_exit(tmp_path: Path, ending: str) -> None:
-    pid_file = tmp_path / "pids"
-    script = START_AND_RECORD.format(pid_file=str(pid_file)) + ending + "\n"
+    pid_file, workdir_file = tmp_path / "pids", tmp_path / "workdir"
+    script = START_AND_RECORD.format(pid_file=str(pid_file), workdir_file=str(workdir_file)) + ending + "\n"
     result = subprocess.run(
         [sys.executable, "-c", script], check=False, cwd=REPO, capture_output=True, text=True, timeout=120
     )
     pids, port = _recorded(pid_file)
     assert [pid for pid in pids if pid_is_running(pid)] == [], result.stderr
     assert not port_is_listening(port)
+    assert not Path(workdir_file.read_text()).exists(), "the server's work directory was left behind"
 
 
 def test_no_server_outlives_a_pytest_session(tmp_path: Path) -> None:
