@@ -40,7 +40,6 @@ from __future__ import annotations
 import errno
 import io
 import os
-import re
 import threading
 import time
 from concurrent.futures import Future
@@ -49,9 +48,17 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from s3conf.client import error_code, error_status, translate_error
+from s3conf.client import error_code, error_status
 from s3conf.errors import InvalidURIError, S3ConfError, TransferError
 from s3conf.fetchpool import FetchPool
+from s3conf.ranged_get import (
+    CancelledError,
+    RangedResponse,
+    RangeNotSatisfiableError,
+    copy_into,
+    read_body,
+    with_retries,
+)
 from s3conf.readerstats import ReaderStats
 
 if TYPE_CHECKING:
@@ -63,20 +70,6 @@ if TYPE_CHECKING:
     from s3conf.config import S3Config
 
 __all__ = ["FetchPool", "ReaderStats", "S3Reader"]
-
-_CHUNK = 256 * 1024
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
-_TRANSIENT_CODES = frozenset(
-    {"SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError", "ServiceUnavailable"}
-)
-
-
-class _CancelledError(Exception):
-    """A fetch stopped because its fragment was dropped (seek-away or close)."""
-
-
-class _RangeNotSatisfiableError(Exception):
-    """The server answered 416: the range starts at or past the end of the object."""
 
 
 class _Fragment:
@@ -91,7 +84,7 @@ class _Fragment:
         self.reserved = reserved
         self.prefetch = prefetch
         self.future: Future[None] | None = None
-        self.data: bytes | None = None
+        self.data: bytearray | None = None
         self.error: BaseException | None = None
         self.fetched = 0
         self.finished = False
@@ -113,32 +106,6 @@ class _Fragment:
 
     def used_bytes(self) -> int:
         return sum(b - a for a, b in self.used)
-
-
-class _Response:
-    """The parts of a GET response the reader needs."""
-
-    def __init__(self, response: dict[str, Any], bucket: str, key: str) -> None:
-        self.body = response["Body"]
-        self.etag: str | None = response.get("ETag")
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        header = response.get("ContentRange") or ""
-        match = _CONTENT_RANGE.match(header)
-        # Content-Range decides, not the status: rclone answers ranges with 200 and a correct header.
-        if match is not None and match.group(3) != "*":
-            self.full_body = False
-            self.first = int(match.group(1))
-            self.total = int(match.group(3))
-        elif status == 200 and not header:
-            self.full_body = True
-            self.first = 0
-            self.total = int(response.get("ContentLength", 0))
-        else:
-            self.body.close()
-            raise TransferError(
-                errno.EIO, f"ranged GET answered without a usable Content-Range ({header!r})",
-                f"s3://{bucket}/{key}",
-            )  # fmt: skip
 
 
 class S3Reader(io.RawIOBase):
@@ -247,36 +214,53 @@ class S3Reader(io.RawIOBase):
         """Fill ``buffer`` from the current position; short only at the end of the object."""
         self._check_open()
         view = memoryview(buffer).cast("B")
-        if len(view) == 0:
-            return 0
+        return copy_into(view, self._take(len(view))) if len(view) else 0
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        """Up to ``size`` bytes (all the rest if negative), copied once from the fragments.
+
+        ``io.RawIOBase.read`` would fill a scratch ``bytearray`` through :meth:`readinto` and copy it
+        again into ``bytes``; slicing the cached fragments directly saves that second pass.
+        """
+        self._check_open()
+        if size is None or size < 0:
+            return self.readall()
+        return b"".join(self._take(size)) if size else b""
+
+    def readall(self) -> bytes:
+        """The rest of the object: one allocation and one copy (``bytes.join`` of the fragments' views)."""
+        self._check_open()
         if self._size is None:
             self._learn_size()
         assert self._size is not None
+        return b"".join(self._take(max(0, self._size - self._pos)))
+
+    def _take(self, limit: int) -> list[memoryview]:
+        """Advance over up to ``limit`` bytes; return views of them in the cached fragments, in order.
+
+        The views keep their fragments' buffers alive until the caller has copied them, even if the
+        read-ahead drops those fragments from the cache meanwhile (a fragment is never written once
+        cached, so the bytes cannot change under the view).
+        """
+        if self._size is None:
+            self._learn_size()
+        assert self._size is not None
+        pieces: list[memoryview] = []
         done = 0
-        while done < len(view) and self._pos < self._size:
+        while done < limit and self._pos < self._size:
             index = self._pos // self._fragment_size
             data = self._fragment_data(index)
             offset = self._pos - index * self._fragment_size
-            count = min(len(view) - done, len(data) - offset)
+            count = min(limit - done, len(data) - offset)
             if count <= 0:
                 raise self._changed_error(f"fragment {index} is shorter than the size {self._size} implies")
-            view[done : done + count] = memoryview(data)[offset : offset + count]
+            pieces.append(memoryview(data)[offset : offset + count])
             self._used(index, offset, offset + count)
             done += count
             self._pos += count
             if offset + count >= len(data) // 2:
                 self._read_ahead(index)
-        return done
-
-    def readall(self) -> bytes:
-        """The rest of the object, allocated once (the size is known after the first fetch)."""
-        self._check_open()
-        if self._size is None:
-            self._learn_size()
-        assert self._size is not None
-        buffer = bytearray(max(0, self._size - self._pos))
-        filled = self.readinto(buffer) if buffer else 0
-        return bytes(buffer[:filled])
+        return pieces
 
     def close(self) -> None:
         """Cancel prefetches, wait for running fetches to stop, and release all reserved bytes."""
@@ -325,7 +309,7 @@ class S3Reader(io.RawIOBase):
             fragment.cancel.set()
             self._zombies.add(fragment)
 
-    def _finish(self, fragment: _Fragment, data: bytes | None, error: BaseException | None) -> None:
+    def _finish(self, fragment: _Fragment, data: bytearray | None, error: BaseException | None) -> None:
         """Record the end of a fetch, from whichever thread ran it."""
         with self._changed:
             fragment.finished = True
@@ -361,7 +345,7 @@ class S3Reader(io.RawIOBase):
             return self._fragment_size
         return max(0, min(self._fragment_size, self._size - index * self._fragment_size))
 
-    def _fragment_data(self, index: int) -> bytes:
+    def _fragment_data(self, index: int) -> bytearray:
         """The bytes of fragment ``index``: cached, awaited, or fetched here."""
         started = time.perf_counter()
         blocked = False
@@ -411,10 +395,10 @@ class S3Reader(io.RawIOBase):
     def _in_window(self, candidate: int, index: int) -> bool:
         return index <= candidate < index + self._fragment_number
 
-    def _run_demand(self, fragment: _Fragment) -> bytes:
+    def _run_demand(self, fragment: _Fragment) -> bytearray:
         try:
             data = self._fetch_fragment(fragment)
-        except _CancelledError:
+        except CancelledError:
             self._finish(fragment, None, None)
             raise ValueError(f"reader {self.name} was closed during a read") from None
         except BaseException as error:
@@ -456,7 +440,7 @@ class S3Reader(io.RawIOBase):
     def _prefetch(self, fragment: _Fragment) -> None:
         try:
             data = self._fetch_fragment(fragment)
-        except _CancelledError:
+        except CancelledError:
             self._finish(fragment, None, None)
         except Exception as error:  # kept on the fragment; the caller refetches or re-raises it
             self._finish(fragment, None, error)
@@ -470,7 +454,7 @@ class S3Reader(io.RawIOBase):
         index = self._pos // self._fragment_size
         try:
             self._fragment_data(index)
-        except _RangeNotSatisfiableError:
+        except RangeNotSatisfiableError:
             if index == 0:
                 self._size = 0
             else:  # positioned past the end before the first read: ask for one byte to learn the size
@@ -485,7 +469,7 @@ class S3Reader(io.RawIOBase):
             self._read_body(response, probe, 0, min(1, response.total))
             total: int = response.total
             return total
-        except _RangeNotSatisfiableError:
+        except RangeNotSatisfiableError:
             return 0
         finally:
             self.stats.add(bytes_wasted=probe.fetched)
@@ -500,7 +484,7 @@ class S3Reader(io.RawIOBase):
             self._publish()
         try:
             response = self._with_retries(tail, lambda: self._request(f"bytes=-{size}", tail))
-        except _RangeNotSatisfiableError:
+        except RangeNotSatisfiableError:
             response = None
         except BaseException:
             self._finish(tail, None, None)
@@ -513,7 +497,7 @@ class S3Reader(io.RawIOBase):
         total = response.total
         last = (total - 1) // size if total else 0
         start = last * size
-        data: bytes | None = None
+        data: bytearray | None = None
         if total and response.first <= start:
             try:
                 data = self._read_body(response, tail, start, total)
@@ -536,32 +520,32 @@ class S3Reader(io.RawIOBase):
                 self.stats.add(bytes_wasted=tail.fetched)
             self._publish()
 
-    def _fetch_fragment(self, fragment: _Fragment) -> bytes:
+    def _fetch_fragment(self, fragment: _Fragment) -> bytearray:
         start = fragment.index * self._fragment_size
         end = start + self._fragment_length(fragment.index)
 
-        def attempt() -> bytes:
+        def attempt() -> bytearray:
             response = self._request(f"bytes={start}-{end - 1}", fragment)
             if response is None:
-                raise _RangeNotSatisfiableError
+                raise RangeNotSatisfiableError
             if self._size is not None and response.total != self._size:
                 response.body.close()
                 raise self._changed_error(f"size changed from {self._size} to {response.total}")
             return self._read_body(response, fragment, start, min(end, response.total))
 
-        data: bytes = self._with_retries(fragment, attempt)
+        data: bytearray = self._with_retries(fragment, attempt)
         return data
 
-    def _request(self, byte_range: str, fragment: _Fragment) -> _Response | None:
+    def _request(self, byte_range: str, fragment: _Fragment) -> RangedResponse | None:
         """One GET; ``None`` for 416. Learns size and ETag from the first response."""
         if fragment.cancel.is_set():
-            raise _CancelledError
+            raise CancelledError
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Range": byte_range}
         if self._etag is not None:
             kwargs["IfMatch"] = self._etag
         self.stats.add(get_requests=1)
         try:
-            response = _Response(dict(self._client.get_object(**kwargs)), self.bucket, self.key)
+            response = RangedResponse(dict(self._client.get_object(**kwargs)), self.bucket, self.key)
         except ClientError as error:
             if error_code(error) == "InvalidRange" or error_status(error) == 416:
                 return None
@@ -575,63 +559,26 @@ class S3Reader(io.RawIOBase):
                 self._etag = response.etag
         return response
 
-    def _read_body(self, response: _Response, fragment: _Fragment, start: int, end: int) -> bytes:
-        """Stream the body, keeping bytes [start, end) of the object; stop early if cancelled."""
-        buffer = bytearray(max(0, end - start))
-        position = response.first
-        try:
-            while position < end:
-                if fragment.cancel.is_set():
-                    raise _CancelledError
-                chunk = response.body.read(min(_CHUNK, end - position if position >= start else _CHUNK))
-                if not chunk:
-                    break
-                fragment.fetched += len(chunk)
-                self.stats.add(bytes_fetched=len(chunk))
-                low, high = max(position, start), min(position + len(chunk), end)
-                if high > low:
-                    buffer[low - start : high - start] = chunk[low - position : high - position]
-                position += len(chunk)
-        finally:
-            if position < response.total:
-                response.body.close()
-            elif response.total == 0:
-                response.body.read()  # drain the empty body so the connection goes back to the pool
-        if position < end:
-            raise TransferError(errno.EIO, f"response ended at byte {position}, expected {end}", self.name)
-        return bytes(buffer)
-
     def _changed_error(self, detail: str) -> TransferError:
         return TransferError(errno.ESTALE, f"object changed while being read ({detail})", self.name)
 
+    def _read_body(self, response: RangedResponse, fragment: _Fragment, start: int, end: int) -> bytearray:
+        """Bytes [start, end) of the object from ``response``, counted against ``fragment``."""
+
+        def progress(count: int) -> None:
+            fragment.fetched += count  # only this fetch's thread writes it
+            self.stats.add(bytes_fetched=count)
+
+        return read_body(response, start, end, cancel=fragment.cancel, progress=progress, name=self.name)
+
     def _with_retries(self, fragment: _Fragment, attempt: Callable[[], Any]) -> Any:
-        delay = self._backoff
-        last: BaseException | None = None
-        for number in range(self._attempts):
-            try:
-                return attempt()
-            except (_CancelledError, _RangeNotSatisfiableError):
-                raise
-            except ClientError as error:
-                code, status = error_code(error), error_status(error)
-                if code == "PreconditionFailed" or status == 412:
-                    raise self._changed_error(f"ETag is no longer {self._etag}") from error
-                if code not in _TRANSIENT_CODES and (status is None or status < 500):
-                    raise translate_error(error, self.bucket, self.key) from error
-                last = error
-            except TransferError as error:
-                if error.errno == errno.ESTALE:
-                    raise
-                last = error
-            except S3ConfError:
-                raise
-            except (BotoCoreError, Urllib3HTTPError, OSError) as error:
-                last = error
-            if number + 1 < self._attempts:
-                self.stats.add(retries=1)
-                if fragment.cancel.wait(delay):
-                    raise _CancelledError
-                delay *= 2
-        raise TransferError(
-            errno.EIO, f"GET failed after {self._attempts} attempts ({type(last).__name__})", self.name
-        ) from last
+        return with_retries(
+            attempt,
+            attempts=self._attempts,
+            backoff=self._backoff,
+            cancel=fragment.cancel,
+            on_retry=lambda: self.stats.add(retries=1),
+            changed_error=lambda: self._changed_error(f"ETag is no longer {self._etag}"),
+            bucket=self.bucket,
+            key=self.key,
+        )
