@@ -16,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
@@ -82,7 +83,7 @@ class TruncatingProxy:
 
 
 @pytest.fixture
-def proxied() -> Iterator[tuple[TruncatingProxy, object, str, bytes]]:
+def proxied() -> Iterator[tuple[TruncatingProxy, Any, str, bytes]]:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
@@ -116,13 +117,13 @@ def body_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_short_body_is_retried_and_the_bytes_are_exact(
-    proxied: tuple[TruncatingProxy, object, str, bytes], body_path: str
+    proxied: tuple[TruncatingProxy, Any, str, bytes], body_path: str
 ) -> None:
     proxy, client, bucket, data = proxied
     proxy.cut_first = 1
     config = S3Config(fragment_size=S, fragment_number=1)
     with FetchPool(max_workers=1, max_inflight_bytes=S) as pool:
-        reader = S3Reader(client, bucket, "obj", config=config, pool=pool, attempts=2, backoff=0.001)  # type: ignore[arg-type]
+        reader = S3Reader(client, bucket, "obj", config=config, pool=pool, attempts=2, backoff=0.001)
         assert reader.read(S) == data[:S]
         assert (reader.stats.get_requests, reader.stats.retries, proxy.cut_done) == (2, 1, 1)
         assert reader.stats.bytes_fetched == 2 * S - proxy.cut_bytes  # the cut attempt's bytes count
@@ -133,13 +134,13 @@ def test_short_body_is_retried_and_the_bytes_are_exact(
 
 
 def test_body_that_keeps_ending_short_is_a_transfer_error(
-    proxied: tuple[TruncatingProxy, object, str, bytes], body_path: str
+    proxied: tuple[TruncatingProxy, Any, str, bytes], body_path: str
 ) -> None:
     proxy, client, bucket, _ = proxied
     proxy.cut_first = 10
     config = S3Config(fragment_size=S, fragment_number=1)
     with FetchPool(max_workers=1, max_inflight_bytes=S) as pool:
-        reader = S3Reader(client, bucket, "obj", config=config, pool=pool, attempts=2, backoff=0.001)  # type: ignore[arg-type]
+        reader = S3Reader(client, bucket, "obj", config=config, pool=pool, attempts=2, backoff=0.001)
         with pytest.raises(TransferError, match="after 2 attempts") as raised:
             reader.read(S)
         assert raised.value.errno == errno.EIO
