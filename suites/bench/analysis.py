@@ -156,19 +156,30 @@ def paired_versus(df: pd.DataFrame, workload: str, ours: str, theirs: str) -> tu
 
 
 def headline(df: pd.DataFrame, table: pd.DataFrame, workload: str = "sequential") -> dict[str, object]:
-    """The sequential claims: best reader vs the limit (goal >= 0.8) and vs s3fs defaults (goal > 1)."""
+    """The sequential claims: best reader vs the single plain GET (goal >= 0.8) and vs s3fs (goal > 1).
+
+    The goal is stated against the single GET (``limit:get``), paired per repeat; the ratio to the
+    overall limit (the fastest of the single GET and the ranged GETs) is reported beside it, since on a
+    machine where parallel ranged GETs beat one stream that is the stricter figure. Without a
+    ``limit:get`` measurement the goal falls back to the overall limit.
+    """
     readers = table[(table["workload"] == workload) & (table["kind"] == "reader")]
     if readers.empty:
         return {"workload": workload, "available": False}
     best = readers.sort_values("ratio", ascending=False, kind="stable").iloc[0]
     vs_s3fs, vs_s3fs_iqr, n = paired_versus(df, workload, str(best["contender"]), "peer:s3fs")
+    vs_get, vs_get_iqr, get_n = paired_versus(df, workload, str(best["contender"]), "limit:get")
+    goal_ratio = vs_get if get_n else float(best["ratio"])
     return {
         "workload": workload,
         "available": True,
         "best": best["contender"],
         "ratio_to_limit": float(best["ratio"]),
         "ratio_to_limit_iqr": float(best["ratio_iqr"]),
-        "meets_limit_goal": bool(best["ratio"] >= 0.8),
+        "ratio_to_single_get": vs_get,
+        "ratio_to_single_get_iqr": vs_get_iqr,
+        "ratio_to_single_get_n": get_n,
+        "meets_limit_goal": bool(goal_ratio >= 0.8),
         "vs_s3fs": vs_s3fs,
         "vs_s3fs_iqr": vs_s3fs_iqr,
         "vs_s3fs_n": n,

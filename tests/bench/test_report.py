@@ -112,3 +112,11 @@ def test_markdown_and_html_render_the_same_blocks() -> None:
     for expected in ("<h2>Title &lt;x&gt;</h2>", "<strong>bold</strong>", "<code>code</code>", "&lt;1&gt;"):
         assert expected in page
     assert '<img src="plot.png"' in page
+
+
+def test_headline_without_single_get_judges_by_the_overall_limit(loaded: tuple[Any, ...]) -> None:
+    df, table, _ = report.summarize([s for s in loaded[1] if s.contender != "limit:get"])
+    head = analysis.headline(df, table)
+    assert head["ratio_to_single_get_n"] == 0
+    assert head["meets_limit_goal"] == (head["ratio_to_limit"] >= 0.8)
+    assert "single plain GET" not in report.headline_text(head)
