@@ -37,8 +37,17 @@ def _storage_options(target: Any) -> dict[str, str]:
 
 
 def test_entry_point_registers_s3x_only() -> None:
+    """``s3x`` resolves to us through the entry point; ``s3`` stays with s3fs (checked in the registry,
+    without importing s3fs, which the test environment need not have)."""
+    from importlib.metadata import entry_points
+
+    from fsspec.registry import known_implementations
+
     assert isinstance(fsspec.filesystem("s3x"), S3XFileSystem)
-    assert fsspec.get_filesystem_class("s3") is not S3XFileSystem
+    ours = {entry.name: entry.value for entry in entry_points(group="fsspec.specs")}
+    assert ours.get("s3x") == "s3conf.fsspec:S3XFileSystem"
+    assert set(ours).isdisjoint({"s3", "s3a", "s3p"})
+    assert known_implementations["s3"]["class"] == "s3fs.S3FileSystem"
 
 
 def test_pandas_csv_round_trip(target: Any, s3_client: Any, bucket: str) -> None:
