@@ -10,8 +10,10 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote_plus
 
+from botocore.exceptions import ClientError
+
 from suites.conformance.catalog import check
-from suites.conformance.context import CheckContext, expect_equal, expect_error
+from suites.conformance.context import CheckContext, CheckFailed, error_of, expect_equal, expect_error
 
 # (check id suffix, key tail, why that key matters)
 SPECIAL_KEYS = (
@@ -81,6 +83,32 @@ def max_length(ctx: CheckContext) -> None:
     key = ctx.prefix + "k" * (1024 - len(ctx.prefix.encode()))
     ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"long")
     expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"long", "GET")
+
+
+@check(
+    "key.max-length-1024.delete",
+    operation="PutObject, DeleteObject, HeadObject, ListObjectsV2",
+    expected="A key of exactly 1024 UTF-8 bytes can be deleted: then HEAD answers 404 and LIST omits it",
+    why="A key that can be written but not removed makes rm -r, rmdir and bucket cleanup fail forever.",
+)
+def max_length_delete(ctx: CheckContext) -> None:
+    key = ctx.prefix + "d" * (1024 - len(ctx.prefix.encode()))
+
+    def listed() -> list[str]:
+        contents = ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix).get("Contents", [])
+        return [item["Key"] for item in contents]
+
+    try:
+        ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"long")
+    except ClientError as error:
+        # The PUT's own answer is key.max-length-1024's finding; here what matters is what it left.
+        status, code = error_of(error)
+        raise CheckFailed(
+            f"PutObject answered {status} {code}; keys listed under the prefix afterwards: {len(listed())}"
+        ) from error
+    ctx.client.delete_object(Bucket=ctx.bucket, Key=key)
+    expect_equal(len(listed()), 0, "keys listed after DeleteObject")
+    expect_error(404, None, ctx.client.head_object, Bucket=ctx.bucket, Key=key)
 
 
 @check(
