@@ -138,8 +138,9 @@ def read_body(
     cancel: threading.Event,
     progress: Callable[[int], None],
     name: str,
+    buffer: bytearray | None = None,
 ) -> bytearray:
-    """Stream the body into a new buffer holding bytes [start, end) of the object.
+    """Stream the body into a buffer holding bytes [start, end) of the object.
 
     Args:
         response: the GET's response; its body starts at object offset ``response.first``.
@@ -148,12 +149,14 @@ def read_body(
         cancel: checked before every chunk, so a dropped fragment stops within one chunk.
         progress: called with each chunk's length (bytes fetched, kept or not).
         name: the object, for the error message.
+        buffer: a buffer of exactly ``end - start`` bytes to fill (a recycled fragment); default a new one.
 
     Raises:
         CancelledError: ``cancel`` was set.
         TransferError: the body ended before ``end``.
     """
-    buffer = bytearray(max(0, end - start))
+    if buffer is None or len(buffer) != max(0, end - start):
+        buffer = bytearray(max(0, end - start))
     view = memoryview(buffer)
     source = _Source(response.body)
     scratch: memoryview | None = None

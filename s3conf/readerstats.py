@@ -35,6 +35,7 @@ _FIELDS = (
     "prefetches_declined",
     "retries",
     "full_body_responses",
+    "buffers_recycled",
 )
 
 
@@ -63,6 +64,7 @@ class ReaderStats:
         prefetches_declined: prefetches not issued because the cache or the shared budget was full.
         retries: failed attempts that were retried.
         full_body_responses: ranged GETs the server answered with ``200`` and the whole object.
+        buffers_recycled: prefetches that filled a just-dropped fragment's buffer instead of a new one.
     """
 
     __slots__ = ("_lock", *_FIELDS)
@@ -84,6 +86,7 @@ class ReaderStats:
     prefetches_declined: int
     retries: int
     full_body_responses: int
+    buffers_recycled: int
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -278,3 +278,23 @@ def test_repr_names_the_object_and_close_is_idempotent(s3_client: Any, bucket: s
     reader.close()
     with pytest.raises(ValueError, match="closed"):
         reader.read(1)
+
+
+@pytest.mark.parametrize(
+    ("read", "recycles"),
+    [(read_blocks, True), (read_raw, False)],
+    ids=["blocks-recycle-dropped-buffers", "readall-holds-views-no-recycling"],
+)
+def test_dropped_fragment_buffers_are_reused_only_when_no_view_remains(
+    s3_client: Any, bucket: str, pool: FetchPool, *, read: Any, recycles: bool
+) -> None:
+    """Small reads free each fragment before the next read-ahead, so its buffer is refilled; ``readall``
+    still holds views of every fragment it passed while read-ahead drops them, so none may be reused
+    (a reused one would be overwritten under the view, and the bytes would not match)."""
+    data = payload(12 * S, seed=9)
+    put(s3_client, bucket, "obj", data)
+    config = S3Config(fragment_size=S, fragment_number=3)
+    with S3Reader(s3_client, bucket, "obj", config=config, pool=pool) as reader:
+        assert read(reader) == data
+    assert (reader.stats.buffers_recycled > 0) is recycles
+    assert reader.stats.peak_inflight_bytes <= 3 * S
