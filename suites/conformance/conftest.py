@@ -164,4 +164,4 @@ def conformance_session(target: Any, request: pytest.FixtureRequest) -> Iterator
     config.stash.setdefault(TARGETS_KEY, {})[target.name] = _describe(target)
     session.open()
     yield session
-    config.stash.setdefault(LEFTOVERS_KEY, []).extend(session.close())
+    config.stash.setdefault(LEFTOVERS_KEY, []).extend(f"{target.name}:{b}" for b in session.close())

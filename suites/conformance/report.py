@@ -93,7 +93,8 @@ def render_markdown(document: dict[str, Any]) -> str:
             lines.append(f"- **{name}**: `{' '.join(flags)}`")
     leftovers = document.get("leftover_buckets") or []
     if leftovers:
-        lines += ["", f"**Buckets that could not be deleted:** {', '.join(leftovers)}"]
+        where = ", ".join(leftovers)
+        lines += ["", f"**Buckets not deleted** (target:bucket; failed checks tell why): {where}"]
     lines += [
         "",
         "## Matrix",

@@ -28,4 +28,4 @@ def test_check(
         check.run(context)
     finally:
         leftovers = context.cleanup()
-        request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(leftovers)
+        request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(f"{target.name}:{b}" for b in leftovers)
