@@ -49,9 +49,7 @@ s3conf.errors.ConfigError: s3.spi.read.max-fragment-number = '0' (from explicit)
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -60,167 +58,24 @@ from typing import Any, NamedTuple
 
 from s3conf.errors import ConfigError
 from s3conf.redaction import MASK, Secret
-
-KiB = 1 << 10
-MiB = 1 << 20
-GiB = 1 << 30
-TiB = 1 << 40
-
-_SIZE_UNITS: dict[str, int] = {
-    "": 1, "b": 1, "byte": 1, "bytes": 1,
-    "k": KiB, "kb": KiB, "kib": KiB, "kibibytes": KiB,
-    "m": MiB, "mb": MiB, "mib": MiB, "mebibytes": MiB,
-    "g": GiB, "gb": GiB, "gib": GiB, "gibibytes": GiB,
-    "t": TiB, "tb": TiB, "tib": TiB, "tebibytes": TiB,
-}  # fmt: skip
-_DURATION_UNITS: dict[str, float] = {
-    "": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-    "ms": 1e-3, "milli": 1e-3, "millis": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3,
-    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
-    "d": 86400.0, "day": 86400.0, "days": 86400.0,
-}  # fmt: skip
-_TRUE = frozenset({"true", "1", "yes"})
-_FALSE = frozenset({"false", "0", "no"})
-_SIZE_RE = re.compile(r"\s*([+-]?\d+)\s*([A-Za-z]*)\s*")
-_DURATION_RE = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)\s*")
-_INT_RE = re.compile(r"\s*[+-]?\d+\s*")
-_SIZE_HINT = "expected an integer with an optional unit such as 8MiB, 512KiB, 1024mb"
-_DURATION_HINT = "expected seconds, or a number with ms, s, min, h or d"
-_BOOL_HINT = "expected true/false, yes/no or 1/0"
-
-
-class _InvalidValueError(Exception):
-    """A parser's or range check's complaint, turned into a ConfigError with key and source."""
-
-
-def parse_size(value: object) -> int:
-    """A byte count from an int or a string such as ``8MiB``, ``512KiB``, ``1024mb``, ``5MB``.
-
-    Units are binary whatever their spelling (Flink's ``MemorySize``), so ``5MB`` is 5 MiB.
-
-    >>> parse_size("8MiB"), parse_size("512kib"), parse_size("1024mb") == GiB, parse_size(" 5 MB ")
-    (8388608, 524288, True, 5242880)
-    >>> parse_size("1.5MiB")
-    Traceback (most recent call last):
-    ...
-    ValueError: not a size: '1.5MiB' (expected an integer with an optional unit such as 8MiB, 512KiB, 1024mb)
-    """
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        match = _SIZE_RE.fullmatch(value)
-        if match and match.group(2).lower() in _SIZE_UNITS:
-            return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
-    raise ValueError(f"not a size: {value!r} ({_SIZE_HINT})")
-
-
-def format_size(size: int) -> str:
-    """The shortest exact spelling of ``size`` that :func:`parse_size` reads back.
-
-    >>> format_size(5242880), format_size(GiB), format_size(3072), format_size(1536), format_size(0)
-    ('5MiB', '1GiB', '3KiB', '1536', '0')
-    """
-    if size:
-        for unit, multiple in (("TiB", TiB), ("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
-            if size % multiple == 0:
-                return f"{size // multiple}{unit}"
-    return str(size)
-
-
-def parse_duration(value: object) -> float:
-    """Seconds from a number or a string such as ``30``, ``30s``, ``5min``, ``500ms``, ``1.5h``.
-
-    >>> parse_duration("5min"), parse_duration("500ms"), parse_duration(30), parse_duration("2.5")
-    (300.0, 0.5, 30.0, 2.5)
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION_RE.fullmatch(value)
-        if match and match.group(2).lower() in _DURATION_UNITS:
-            return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
-    raise ValueError(f"not a duration: {value!r} ({_DURATION_HINT})")
-
-
-def parse_bool(value: object) -> bool:
-    """A flag from a bool, 0/1, or ``true/false/yes/no/1/0`` in any case.
-
-    >>> parse_bool("YES"), parse_bool("0"), parse_bool(True)
-    (True, False, True)
-    """
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    raise ValueError(f"not a boolean: {value!r} ({_BOOL_HINT})")
-
-
-def _parse_int(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _INT_RE.fullmatch(value):
-        return int(value)
-    raise _InvalidValueError("not an integer")
-
-
-def _parse_text(value: object) -> str:
-    if not isinstance(value, str):
-        raise _InvalidValueError(f"expected a string, got {type(value).__name__}")
-    if not value.strip():
-        raise _InvalidValueError("must not be empty")
-    return value
-
-
-def _parse_secret(value: object) -> Secret:
-    if isinstance(value, Secret):
-        value = value.reveal()
-    return Secret(_parse_text(value))
-
-
-def _parse_protocol(value: object) -> str:
-    text = _parse_text(value).strip().lower()
-    if text not in ("http", "https"):
-        raise _InvalidValueError("must be http or https")
-    return text
-
-
-def _wrap(parser: Callable[[object], Any], complaint: str) -> Callable[[object], Any]:
-    """Turn a public parser's ValueError into a complaint that does not repeat the value."""
-
-    def parse(value: object) -> Any:
-        try:
-            return parser(value)
-        except ValueError:
-            raise _InvalidValueError(complaint) from None
-
-    return parse
-
-
-def _at_least(low: float, *, exclusive: bool = False) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        if exclusive and not (value > low and math.isfinite(value)):
-            return f"must be > {low:g}"
-        if not exclusive and value < low:
-            return f"must be >= {low}"
-        return None
-
-    return check
-
-
-def _between(low: int, high: int) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        if not low <= value <= high:
-            return f"must be between {format_size(low)} and {format_size(high)}"
-        return None
-
-    return check
+from s3conf.values import (
+    BOOL_HINT,
+    DURATION_HINT,
+    SIZE_HINT,
+    GiB,
+    InvalidValueError,
+    MiB,
+    at_least,
+    between,
+    complaining,
+    parse_bool,
+    parse_duration,
+    parse_int,
+    parse_protocol,
+    parse_secret,
+    parse_size,
+    parse_text,
+)
 
 
 @dataclass(frozen=True)
@@ -260,53 +115,53 @@ def env_name(key: str) -> str:
     return key.upper().replace(".", "_").replace("-", "_")
 
 
-_int = _parse_int
-_size = _wrap(parse_size, f"not a size ({_SIZE_HINT})")
-_duration = _wrap(parse_duration, f"not a duration ({_DURATION_HINT})")
-_bool = _wrap(parse_bool, f"not a boolean ({_BOOL_HINT})")
+_int = parse_int
+_size = complaining(parse_size, f"not a size ({SIZE_HINT})")
+_duration = complaining(parse_duration, f"not a duration ({DURATION_HINT})")
+_bool = complaining(parse_bool, f"not a boolean ({BOOL_HINT})")
 
 # The one table of settings. Order is the order `s3conf config` prints.
 SPECS: tuple[KeySpec, ...] = (
-    KeySpec("s3.spi.read.max-fragment-number", "fragment_number", _int, _at_least(1),
+    KeySpec("s3.spi.read.max-fragment-number", "fragment_number", _int, at_least(1),
             ("s3.spi.read.fragment-number",), description="fragments a reader caches and prefetches"),
-    KeySpec("s3.spi.read.max-fragment-size", "fragment_size", _size, _at_least(1),
+    KeySpec("s3.spi.read.max-fragment-size", "fragment_size", _size, at_least(1),
             ("s3.spi.read.fragment-size",), description="bytes per read-ahead fragment"),
-    KeySpec("s3.spi.read.max-inflight-bytes", "max_inflight_bytes", _size, _at_least(1),
+    KeySpec("s3.spi.read.max-inflight-bytes", "max_inflight_bytes", _size, at_least(1),
             description="process-wide budget of prefetched bytes in flight"),
-    KeySpec("s3.spi.endpoint-protocol", "endpoint_protocol", _parse_protocol,
+    KeySpec("s3.spi.endpoint-protocol", "endpoint_protocol", parse_protocol,
             description="protocol for s3x:// endpoints and host-only endpoints"),
-    KeySpec("s3.spi.endpoint", "endpoint", _parse_text, None, ("s3.endpoint", "fs.s3a.endpoint"),
+    KeySpec("s3.spi.endpoint", "endpoint", parse_text, None, ("s3.endpoint", "fs.s3a.endpoint"),
             description="host[:port] or URL of the store; unset means AWS"),
     KeySpec("s3.spi.force-path-style", "force_path_style", _bool, None,
             ("s3.path.style.access", "s3.path-style-access", "fs.s3a.path.style.access"),
             description="path-style instead of virtual-host addressing"),
-    KeySpec("s3.spi.region", "region", _parse_text,
+    KeySpec("s3.spi.region", "region", parse_text,
             description="signing region; us-east-1 when an endpoint is set, else boto3's chain"),
-    KeySpec("s3.access-key", "access_key", _parse_text, None, ("s3.access.key", "fs.s3a.access.key"),
+    KeySpec("s3.access-key", "access_key", parse_text, None, ("s3.access.key", "fs.s3a.access.key"),
             description="access key id; unset means boto3's credential chain"),
-    KeySpec("s3.secret-key", "secret_key", _parse_secret, None, ("s3.secret.key", "fs.s3a.secret.key"),
+    KeySpec("s3.secret-key", "secret_key", parse_secret, None, ("s3.secret.key", "fs.s3a.secret.key"),
             secret=True, description="secret access key (never shown)"),
-    KeySpec("s3.entropy.key", "entropy_key", _parse_text,
+    KeySpec("s3.entropy.key", "entropy_key", parse_text,
             description="path substring replaced by random characters (Flink)"),
-    KeySpec("s3.entropy.length", "entropy_length", _int, _at_least(1),
+    KeySpec("s3.entropy.length", "entropy_length", _int, at_least(1),
             description="random characters injected for the entropy key"),
-    KeySpec("s3.spi.timeouts.connect", "connect_timeout", _duration, _at_least(0, exclusive=True),
+    KeySpec("s3.spi.timeouts.connect", "connect_timeout", _duration, at_least(0, exclusive=True),
             description="seconds to establish a connection"),
-    KeySpec("s3.spi.timeouts.read", "read_timeout", _duration, _at_least(0, exclusive=True),
+    KeySpec("s3.spi.timeouts.read", "read_timeout", _duration, at_least(0, exclusive=True),
             description="seconds to wait for response bytes"),
-    KeySpec("s3.spi.timeouts.write", "write_timeout", _duration, _at_least(0, exclusive=True),
+    KeySpec("s3.spi.timeouts.write", "write_timeout", _duration, at_least(0, exclusive=True),
             description="seconds for one upload request"),
-    KeySpec("s3.spi.write.multipart-threshold", "multipart_threshold", _size, _at_least(1),
+    KeySpec("s3.spi.write.multipart-threshold", "multipart_threshold", _size, at_least(1),
             description="writes above this size use a multipart upload"),
-    KeySpec("s3.spi.write.part-size", "multipart_part_size", _size, _between(5 * MiB, 5 * GiB),
+    KeySpec("s3.spi.write.part-size", "multipart_part_size", _size, between(5 * MiB, 5 * GiB),
             description="bytes per multipart part (S3 allows 5MiB..5GiB)"),
-    KeySpec("s3.connection.maximum", "connection_maximum", _int, _at_least(1),
+    KeySpec("s3.connection.maximum", "connection_maximum", _int, at_least(1),
             ("fs.s3a.connection.maximum",), description="HTTP connection pool size"),
-    KeySpec("s3.s5cmd.path", "s5cmd_path", _parse_text, description="s5cmd binary for bulk copies (Flink)"),
-    KeySpec("s3.s5cmd.args", "s5cmd_args", _parse_text, description="extra s5cmd arguments"),
-    KeySpec("s3.s5cmd.batch.max-size", "s5cmd_batch_max_size", _size, _at_least(1),
+    KeySpec("s3.s5cmd.path", "s5cmd_path", parse_text, description="s5cmd binary for bulk copies (Flink)"),
+    KeySpec("s3.s5cmd.args", "s5cmd_args", parse_text, description="extra s5cmd arguments"),
+    KeySpec("s3.s5cmd.batch.max-size", "s5cmd_batch_max_size", _size, at_least(1),
             description="bytes per s5cmd call"),
-    KeySpec("s3.s5cmd.batch.max-files", "s5cmd_batch_max_files", _int, _at_least(1),
+    KeySpec("s3.s5cmd.batch.max-files", "s5cmd_batch_max_files", _int, at_least(1),
             description="files per s5cmd call"),
 )  # fmt: skip
 
@@ -364,7 +219,7 @@ def _parse_layer(entries: list[tuple[str, object, str]]) -> dict[str, _Value]:
         try:
             value = spec.parse(raw)
             problem = spec.check(value) if spec.check else None
-        except _InvalidValueError as error:
+        except InvalidValueError as error:
             problem = str(error)
         if problem:
             raise ConfigError(f"{_named(spec, given)} = {_shown(spec, raw)} (from {source}): {problem}")

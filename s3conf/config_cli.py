@@ -13,8 +13,9 @@ import json
 import sys
 from typing import Any
 
-from s3conf.config import S3Config, format_size, is_known_key, spec_for
+from s3conf.config import S3Config, is_known_key, spec_for
 from s3conf.errors import ConfigError
+from s3conf.values import format_size
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

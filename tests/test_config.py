@@ -14,21 +14,16 @@ from hypothesis import strategies as st
 
 from s3conf.config import (
     SPECS,
-    GiB,
-    KiB,
-    MiB,
     S3Config,
-    TiB,
     clear_overrides,
     current_overrides,
     env_name,
-    format_size,
     overrides,
-    parse_size,
     set_overrides,
 )
 from s3conf.errors import ConfigError
 from s3conf.redaction import Secret
+from s3conf.values import GiB, KiB, MiB, TiB, format_size, parse_size
 
 SECRET = "wJalr-DISTINCTIVE-s3cr3t-9f8e7d"
 

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from s3conf.config import format_size, parse_size
 from s3conf.errors import ConfigError
+from s3conf.values import format_size, parse_size
 from suites.bench.workloads import WORKLOADS, select_workloads
 
 KiB = 1024
