@@ -99,6 +99,11 @@ class CheckContext:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, **kwargs)
         return key
 
+    def read(self, key: str) -> bytes:
+        """GET the whole object at the full ``key`` (as :meth:`put` returns it) and return its bytes."""
+        body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
     def new_bucket(self) -> str:
         """Create a fresh bucket named with the run's bucket prefix; deleted by :meth:`cleanup`."""
         name = f"{self.bucket_prefix}{uuid.uuid4().hex[:12]}"

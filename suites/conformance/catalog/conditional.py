@@ -125,9 +125,7 @@ def put_if_none_match_existing(ctx: CheckContext) -> None:
         Body=b"x",
         IfNoneMatch="*",
     )
-    expect_equal(
-        ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), BODY, "body after refused PUT"
-    )
+    expect_equal(ctx.read(key), BODY, "body after refused PUT")
 
 
 @check(
@@ -139,7 +137,7 @@ def put_if_none_match_existing(ctx: CheckContext) -> None:
 def put_if_none_match_new(ctx: CheckContext) -> None:
     key = ctx.key("new")
     ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=BODY, IfNoneMatch="*")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), BODY, "body")
+    expect_equal(ctx.read(key), BODY, "body")
 
 
 @check(
@@ -154,7 +152,7 @@ def put_if_match(ctx: CheckContext) -> None:
     expect_error(
         412, "PreconditionFailed", ctx.client.put_object, Bucket=ctx.bucket, Key=key, Body=b"v3", IfMatch=etag
     )
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"v2", "body")
+    expect_equal(ctx.read(key), b"v2", "body")
 
 
 @check(
@@ -184,4 +182,4 @@ def mpu_if_none_match(ctx: CheckContext) -> None:
         # A target that ignored the condition has completed the upload; the check has failed then.
         with contextlib.suppress(ClientError):
             ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), BODY, "body")
+    expect_equal(ctx.read(key), BODY, "body")

@@ -20,8 +20,8 @@ def basic(ctx: CheckContext) -> None:
     source = ctx.put("src", BODY)
     target = ctx.key("dst")
     ctx.client.copy_object(Bucket=ctx.bucket, Key=target, CopySource={"Bucket": ctx.bucket, "Key": source})
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=target)["Body"].read(), BODY, "copy")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=source)["Body"].read(), BODY, "source")
+    expect_equal(ctx.read(target), BODY, "copy")
+    expect_equal(ctx.read(source), BODY, "source")
 
 
 @check(
@@ -120,7 +120,7 @@ def special_source(ctx: CheckContext) -> None:
     source = ctx.put("s p+a%41é/src", BODY)
     target = ctx.key("dst")
     ctx.client.copy_object(Bucket=ctx.bucket, Key=target, CopySource={"Bucket": ctx.bucket, "Key": source})
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=target)["Body"].read(), BODY, "copy")
+    expect_equal(ctx.read(target), BODY, "copy")
 
 
 @check(
@@ -168,5 +168,5 @@ def upload_part_copy(ctx: CheckContext) -> None:
     ctx.client.complete_multipart_upload(
         Bucket=ctx.bucket, Key=target, UploadId=upload, MultipartUpload={"Parts": parts}
     )
-    got = ctx.client.get_object(Bucket=ctx.bucket, Key=target)["Body"].read()
+    got = ctx.read(target)
     expect_equal((len(got), got == body), (len(body), True), "size and equality of the assembled copy")

@@ -93,7 +93,7 @@ def delete_marker_keeps_children(ctx: CheckContext) -> None:
 )
 def marker_with_content(ctx: CheckContext) -> None:
     key = ctx.put("d/", b"not empty")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"not empty", "GET d/")
+    expect_equal(ctx.read(key), b"not empty", "GET d/")
 
 
 @check(

@@ -82,7 +82,7 @@ def writer_multipart(ctx: CheckContext) -> None:
     body = DATA * 24
     with S3Writer(ctx.client, ctx.bucket, key, config=_config()) as writer:
         writer.write(body)
-    got = ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read()
+    got = ctx.read(key)
     expect(got == body, f"stored {len(got)} bytes that differ from the {len(body)} written")
 
 
@@ -104,7 +104,7 @@ def writer_create_new(ctx: CheckContext) -> None:
             "exclusive create of an existing key raised neither FileExistsError nor "
             "ConditionalWriteUnsupportedError"
         )
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"old", "body")
+    expect_equal(ctx.read(key), b"old", "body")
 
 
 @check(

@@ -50,7 +50,7 @@ SPECIAL_KEYS = (
 
 def _roundtrip(ctx: CheckContext, tail: str) -> None:
     key = ctx.put(tail, tail.encode())
-    body = ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read()
+    body = ctx.read(key)
     expect_equal(body, tail.encode(), f"GET {key!r}")
     listing = ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix)
     expect_equal([o["Key"] for o in listing.get("Contents", [])], [key], "listed keys")
@@ -82,7 +82,7 @@ for _suffix, _tail, _why in SPECIAL_KEYS:
 def max_length(ctx: CheckContext) -> None:
     key = ctx.prefix + "k" * (1024 - len(ctx.prefix.encode()))
     ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"long")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"long", "GET")
+    expect_equal(ctx.read(key), b"long", "GET")
 
 
 @check(
@@ -168,8 +168,8 @@ def list_encoding_url(ctx: CheckContext) -> None:
 def file_and_prefix(ctx: CheckContext) -> None:
     file_key = ctx.put("a", b"file")
     child_key = ctx.put("a/b", b"child")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=file_key)["Body"].read(), b"file", "a")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=child_key)["Body"].read(), b"child", "a/b")
+    expect_equal(ctx.read(file_key), b"file", "a")
+    expect_equal(ctx.read(child_key), b"child", "a/b")
 
 
 @check(
@@ -181,4 +181,4 @@ def file_and_prefix(ctx: CheckContext) -> None:
 def bucket_name_prefix(ctx: CheckContext) -> None:
     key = f"{ctx.bucket}{ctx.prefix}x"
     ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"whole")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"whole", "GET")
+    expect_equal(ctx.read(key), b"whole", "GET")

@@ -104,7 +104,7 @@ def single_part(ctx: CheckContext) -> None:
     expect(
         ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ETag"].endswith('-1"'), "ETag does not end in -1"
     )
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), TAIL, "body")
+    expect_equal(ctx.read(key), TAIL, "body")
 
 
 @check(
@@ -290,7 +290,7 @@ def part_overwrite(ctx: CheckContext) -> None:
         "ETag"
     ]
     _complete(ctx, key, upload, [{"PartNumber": 1, "ETag": etag}])
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), TAIL, "body")
+    expect_equal(ctx.read(key), TAIL, "body")
 
 
 @check(

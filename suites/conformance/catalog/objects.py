@@ -19,7 +19,7 @@ BODY = b"s3conf conformance object body\n" * 4
 )
 def put_get_roundtrip(ctx: CheckContext) -> None:
     key = ctx.put("obj", BODY)
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), BODY, "GET body")
+    expect_equal(ctx.read(key), BODY, "GET body")
 
 
 @check(
@@ -151,7 +151,7 @@ def read_after_write(ctx: CheckContext) -> None:
     for index in range(5):
         key = ctx.put(f"new-{index}", BODY + bytes([index]))
         expect_equal(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ContentLength"], len(BODY) + 1, key)
-        body = ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read()
+        body = ctx.read(key)
         expect_equal(body, BODY + bytes([index]), f"GET {key}")
 
 
@@ -164,9 +164,7 @@ def read_after_write(ctx: CheckContext) -> None:
 def overwrite_visible(ctx: CheckContext) -> None:
     key = ctx.put("obj", b"old contents")
     ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"new, longer contents")
-    expect_equal(
-        ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"new, longer contents", "GET"
-    )
+    expect_equal(ctx.read(key), b"new, longer contents", "GET")
     expect_equal(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["ContentLength"], 20, "HEAD size")
 
 
@@ -218,7 +216,7 @@ def empty_roundtrip(ctx: CheckContext) -> None:
 def large_roundtrip(ctx: CheckContext) -> None:
     body = bytes(range(256)) * (3 * 4096)
     key = ctx.put("large", body)
-    got = ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read()
+    got = ctx.read(key)
     expect(got == body, f"body differs (got {len(got)} bytes, expected {len(body)})")
 
 

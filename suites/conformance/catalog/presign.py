@@ -75,7 +75,7 @@ def put(ctx: CheckContext) -> None:
         _presign(ctx, "put_object", key), method="PUT", data=b"uploaded by url", headers=headers
     )
     expect_equal(status, 200, "PUT status")
-    expect_equal(ctx.client.get_object(Bucket=ctx.bucket, Key=key)["Body"].read(), b"uploaded by url", "body")
+    expect_equal(ctx.read(key), b"uploaded by url", "body")
 
 
 @check(
