@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from s3conf.errors import ConfigError
+from s3conf.readpolicy import POLICIES, parse_policy
 from s3conf.redaction import MASK, Secret
 from s3conf.values import (
     BOOL_HINT,
@@ -64,6 +65,7 @@ from s3conf.values import (
     SIZE_HINT,
     GiB,
     InvalidValueError,
+    KiB,
     MiB,
     at_least,
     between,
@@ -119,6 +121,7 @@ _int = parse_int
 _size = complaining(parse_size, f"not a size ({SIZE_HINT})")
 _duration = complaining(parse_duration, f"not a duration ({DURATION_HINT})")
 _bool = complaining(parse_bool, f"not a boolean ({BOOL_HINT})")
+_policy = complaining(parse_policy, f"not a read policy ({', '.join(sorted(POLICIES))})")
 
 # The one table of settings. Order is the order `s3conf config` prints.
 SPECS: tuple[KeySpec, ...] = (
@@ -128,6 +131,21 @@ SPECS: tuple[KeySpec, ...] = (
             ("s3.spi.read.fragment-size",), description="bytes per read-ahead fragment"),
     KeySpec("s3.spi.read.max-inflight-bytes", "max_inflight_bytes", _size, at_least(1),
             description="process-wide budget of prefetched bytes in flight"),
+    KeySpec("s3.spi.read.policy", "read_policy", _policy, None,
+            ("fs.s3a.experimental.input.fadvise", "fs.s3a.input.fadvise"),
+            description="what a reader fetches: adaptive, sequential, random or whole"),
+    KeySpec("s3.spi.read.min-fetch", "read_min_fetch", _size, at_least(1),
+            description="smallest GET of a random or seeking read"),
+    KeySpec("s3.spi.read.adaptive.initial-window", "read_initial_window", _size, at_least(1),
+            description="adaptive policy: first read-ahead window, doubled per sequential read"),
+    KeySpec("s3.spi.read.small-object", "read_small_object", _size, at_least(0),
+            description="adaptive policy: objects up to this size are read with one GET"),
+    KeySpec("s3.spi.read.vectored.min-seek", "vectored_min_seek", _size, at_least(0),
+            ("fs.s3a.vectored.read.min.seek.size",),
+            description="vectored reads merge ranges this close"),
+    KeySpec("s3.spi.read.vectored.max-merged", "vectored_max_merged", _size, at_least(0),
+            ("fs.s3a.vectored.read.max.merged.size",),
+            description="vectored reads never merge past this many bytes per GET"),
     KeySpec("s3.spi.endpoint-protocol", "endpoint_protocol", parse_protocol,
             description="protocol for s3x:// endpoints and host-only endpoints"),
     KeySpec("s3.spi.endpoint", "endpoint", parse_text, None, ("s3.endpoint", "fs.s3a.endpoint"),
@@ -321,6 +339,12 @@ class S3Config:
     multipart_threshold: int = 8 * MiB
     multipart_part_size: int = 8 * MiB
     max_inflight_bytes: int = 256 * MiB
+    read_policy: str = "adaptive"
+    read_min_fetch: int = 16 * KiB
+    read_initial_window: int = 256 * KiB
+    read_small_object: int = 1 * MiB
+    vectored_min_seek: int = 64 * KiB
+    vectored_max_merged: int = 8 * MiB
     connection_maximum: int = 64
     s5cmd_path: str | None = None
     s5cmd_args: str | None = None

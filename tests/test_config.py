@@ -45,6 +45,12 @@ def resolve(explicit: dict[str, Any] | None = None, env: dict[str, str] | None =
 DEFAULTS = [
     ("s3.spi.read.max-fragment-number", 50),
     ("s3.spi.read.max-fragment-size", 5242880),
+    ("s3.spi.read.policy", "adaptive"),
+    ("s3.spi.read.min-fetch", 16384),
+    ("s3.spi.read.adaptive.initial-window", 262144),
+    ("s3.spi.read.small-object", 1048576),
+    ("s3.spi.read.vectored.min-seek", 65536),
+    ("s3.spi.read.vectored.max-merged", 8388608),
     ("s3.spi.endpoint-protocol", "https"),
     ("s3.spi.endpoint", None),
     ("s3.spi.force-path-style", False),
@@ -259,7 +265,18 @@ ALIASES = [
     ("s3.secret.key", "s3.secret-key", SECRET, Secret(SECRET)),
     ("fs.s3a.secret.key", "s3.secret-key", SECRET, Secret(SECRET)),
     ("fs.s3a.connection.maximum", "s3.connection.maximum", "12", 12),
+    ("fs.s3a.experimental.input.fadvise", "s3.spi.read.policy", "random", "random"),
+    ("fs.s3a.input.fadvise", "s3.spi.read.policy", "normal", "adaptive"),
+    ("fs.s3a.vectored.read.min.seek.size", "s3.spi.read.vectored.min-seek", "4K", 4096),
+    ("fs.s3a.vectored.read.max.merged.size", "s3.spi.read.vectored.max-merged", "1M", MiB),
 ]
+
+
+def test_unknown_read_policy_names_key_value_and_choices() -> None:
+    with pytest.raises(
+        ConfigError, match=r"s3\.spi\.read\.policy = 'fast' \(from explicit\): not a read policy \(adaptive"
+    ):
+        resolve({"s3.spi.read.policy": "fast"})
 
 
 @pytest.mark.parametrize(("alias", "key", "raw", "expected"), ALIASES, ids=[a for a, *_ in ALIASES])

@@ -1,0 +1,383 @@
+"""Read policies: *what* a reader fetches, as pure functions of what it has seen.
+
+The reader's engine (:class:`~s3conf.reader.S3Reader`: ranged GETs, the shared pool, the byte budget,
+retries, counters) decides *how* to fetch; a policy decides *what*. It gets the access history (the reads
+so far, the one being served last), the cache (spans held or in flight) and the object size once known,
+and returns a :class:`Plan`: spans to fetch now (the caller waits for them), spans to prefetch, spans to
+drop. No I/O, no clock, no state of its own, so every policy is tested on tables of access traces.
+
+Policies (``s3.spi.read.policy``; Hadoop's ``fs.s3a.experimental.input.fadvise`` spelling is accepted):
+
+* ``sequential``: the Java provider's design. Fragments of S bytes; reaching the middle of fragment i
+  drops those below and prefetches i+1..i+N-1; a miss keeps only the window [j, j+N-1].
+* ``random``: fetch what is read, rounded up to a small minimum (``s3.spi.read.random.min-fetch``),
+  never read ahead (S3A's ``random``). Bytes fetched stay close to bytes read.
+* ``adaptive`` (default): starts as ``random``; each read that continues the previous one doubles a
+  read-ahead window (``s3.spi.read.adaptive.initial-window`` up to S x N), a far or backward seek resets
+  it (Linux on-demand readahead, S3A ``adaptive``, AWS's Analytics Accelerator sequential detector).
+  New read-ahead is issued only when what is left ahead falls below half the window (Linux's async
+  marker, Java's "past the middle"), in pieces of up to S bytes so they run in parallel. Objects known to
+  be small (``s3.spi.read.small-object``) are fetched whole.
+* ``whole``: the whole object, from the first read, in pieces of S fetched in parallel (small objects:
+  one GET).
+
+A demand read larger than S is cut into S-sized pieces: the engine runs them in parallel, so one large
+``read`` (a Parquet column chunk, ``readall``) is not one long serial GET.
+
+>>> policy = make_policy("random", PolicyConfig(fragment_size=8 * MiB, fragment_number=4, min_fetch=16 * KiB))
+>>> policy.plan((Access(1000, 100),), (), None).fetch
+(Span(start=1000, end=17384),)
+>>> parse_policy("normal"), parse_policy("Sequential")
+('adaptive', 'sequential')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+__all__ = [
+    "POLICIES",
+    "Access",
+    "Cached",
+    "Plan",
+    "PolicyConfig",
+    "ReadPolicy",
+    "Span",
+    "make_policy",
+    "parse_policy",
+]
+
+KiB = 1024
+MiB = 1024 * KiB
+
+#: Canonical policy names, and the spellings accepted for them (S3A's fadvise values included).
+POLICIES: dict[str, str] = {
+    "adaptive": "adaptive",
+    "normal": "adaptive",
+    "default": "adaptive",
+    "sequential": "sequential",
+    "random": "random",
+    "whole": "whole",
+    "whole-file": "whole",
+}
+
+
+def parse_policy(text: object) -> str:
+    """The canonical policy name for ``text`` (case-insensitive); ``ValueError`` naming it otherwise."""
+    name = POLICIES.get(str(text).strip().lower())
+    if name is None:
+        raise ValueError(f"unknown read policy {text!r} (expected one of {', '.join(sorted(POLICIES))})")
+    return name
+
+
+class Span(NamedTuple):
+    """Bytes ``[start, end)`` of the object."""
+
+    start: int
+    end: int
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+class Access(NamedTuple):
+    """One read the caller made: ``length`` bytes from ``offset``."""
+
+    offset: int
+    length: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+class Cached(NamedTuple):
+    """A span in the reader's cache; ``ready`` once downloaded (else in flight)."""
+
+    start: int
+    end: int
+    ready: bool = True
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do for the read being served.
+
+    Attributes:
+        fetch: spans the read needs that the cache lacks; the caller waits for them.
+        prefetch: spans to fetch in the background, in the order they will be needed (the engine may
+            decline some when the byte budget is full; the policy asks again on a later read).
+        drop: cached spans to evict, cancelling them if in flight.
+    """
+
+    fetch: tuple[Span, ...] = ()
+    prefetch: tuple[Span, ...] = ()
+    drop: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """The knobs every policy reads (from :class:`~s3conf.config.S3Config`).
+
+    Attributes:
+        fragment_size: S: the largest single GET, and the sequential policy's fragment.
+        fragment_number: N: the sequential policy's fragments; S x N bounds every policy's cache.
+        min_fetch: the smallest GET a random or seeking read issues.
+        initial_window: the adaptive policy's first read-ahead window.
+        small_object: objects up to this size are fetched whole by the adaptive policy.
+        tail: bytes a ``seek(0, SEEK_END)`` fetches while the size is unknown (a Parquet footer read).
+    """
+
+    fragment_size: int = 8 * MiB
+    fragment_number: int = 8
+    min_fetch: int = 16 * KiB
+    initial_window: int = 256 * KiB
+    small_object: int = 1 * MiB
+    tail: int = 1 * MiB
+
+    @property
+    def cache_bytes(self) -> int:
+        return self.fragment_size * self.fragment_number
+
+
+class ReadPolicy(Protocol):
+    """What a reader fetches; implementations are pure (same inputs, same plan)."""
+
+    @property
+    def name(self) -> str:
+        """The canonical policy name."""
+
+    def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
+        """The plan for ``history[-1]``, the read being served (its bytes clipped to ``size`` if known)."""
+
+    def tail_length(self) -> int:
+        """Bytes to fetch for ``seek(0, SEEK_END)`` while the size is unknown."""
+
+
+# -- helpers shared by the policies -----------------------------------------------------------------
+
+
+def missing(want: Span, cache: Sequence[Cached]) -> list[Span]:
+    """The parts of ``want`` no cached span covers, in order.
+
+    >>> missing(Span(0, 100), [Cached(10, 20), Cached(50, 60)])
+    [Span(start=0, end=10), Span(start=20, end=50), Span(start=60, end=100)]
+    """
+    gaps = []
+    position = want.start
+    for entry in sorted(cache):
+        if entry.end <= position or entry.start >= want.end:
+            continue
+        if entry.start > position:
+            gaps.append(Span(position, entry.start))
+        position = max(position, entry.end)
+        if position >= want.end:
+            break
+    if position < want.end:
+        gaps.append(Span(position, want.end))
+    return gaps
+
+
+def pieces(spans: Sequence[Span], piece: int) -> tuple[Span, ...]:
+    """Each span cut into pieces of at most ``piece`` bytes (the last one shorter).
+
+    >>> pieces([Span(0, 10)], 4)
+    (Span(start=0, end=4), Span(start=4, end=8), Span(start=8, end=10))
+    """
+    out = []
+    for span in spans:
+        for start in range(span.start, span.end, piece):
+            out.append(Span(start, min(span.end, start + piece)))
+    return tuple(out)
+
+
+def clip(span: Span, size: int | None) -> Span:
+    """``span`` cut at the end of the object when its size is known."""
+    if size is None:
+        return span
+    return Span(min(span.start, size), min(span.end, size))
+
+
+def covered_until(position: int, cache: Sequence[Cached]) -> int:
+    """The end of the contiguous cached run that contains ``position`` (``position`` if none does)."""
+    end = position
+    for entry in sorted(cache):
+        if entry.start <= end < entry.end:
+            end = entry.end
+    return end
+
+
+def _drop_over_cap(cache: Sequence[Cached], keep: Span, cap: int) -> tuple[Span, ...]:
+    """Drop ready spans farthest from ``keep`` until the cache holds at most ``cap`` bytes."""
+    total = sum(e.end - e.start for e in cache)
+    if total <= cap:
+        return ()
+
+    def distance(entry: Cached) -> int:
+        return max(0, keep.start - entry.end, entry.start - keep.end)
+
+    dropped = []
+    for entry in sorted(cache, key=distance, reverse=True):
+        if total <= cap or distance(entry) == 0:
+            break
+        dropped.append(Span(entry.start, entry.end))
+        total -= entry.end - entry.start
+    return tuple(dropped)
+
+
+def _demand(
+    access: Access, cache: Sequence[Cached], size: int | None, minimum: int, piece: int
+) -> tuple[Span, ...]:
+    want = clip(Span(access.offset, access.offset + max(access.length, minimum)), size)
+    return pieces(missing(want, cache), piece)
+
+
+# -- the policies ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RandomPolicy:
+    """Fetch what is read, rounded up to ``min_fetch``; no read-ahead; keep up to S x N bytes."""
+
+    config: PolicyConfig
+    name: str = "random"
+
+    def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
+        access = history[-1]
+        fetch = _demand(access, cache, size, self.config.min_fetch, self.config.fragment_size)
+        keep = Span(access.offset, access.end)
+        return Plan(fetch=fetch, drop=_drop_over_cap(cache, keep, self.config.cache_bytes))
+
+    def tail_length(self) -> int:
+        return min(self.config.tail, 64 * KiB)
+
+
+@dataclass(frozen=True)
+class SequentialPolicy:
+    """The Java provider's S x N fragment read-ahead (see the module docstring)."""
+
+    config: PolicyConfig
+    name: str = "sequential"
+
+    def _fragment(self, index: int, size: int | None) -> Span:
+        s = self.config.fragment_size
+        return clip(Span(index * s, (index + 1) * s), size)
+
+    def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
+        s, n = self.config.fragment_size, self.config.fragment_number
+        access = history[-1]
+        end = access.end if size is None else min(access.end, size)
+        first = access.offset // s
+        last = max(first, (max(end, access.offset + 1) - 1) // s)
+        needed = [self._fragment(i, size) for i in range(first, last + 1)]
+        fetch = tuple(f for f in needed if f.length and missing(f, cache))
+        drop: list[Span] = []
+        if fetch:  # a miss keeps only the window [first, first + N - 1]
+            low, high = first * s, (first + n) * s
+            drop += [Span(e.start, e.end) for e in cache if e.start < low or e.start >= high]
+        prefetch: tuple[Span, ...] = ()
+        middle = last * s + self._fragment(last, size).length // 2
+        if end > middle or (end == middle and end > access.offset):
+            drop += [
+                Span(e.start, e.end) for e in cache if e.end <= first * s and Span(e.start, e.end) not in drop
+            ]
+            top = last + n - 1
+            if size is not None:
+                top = min(top, (size - 1) // s if size else -1)
+            ahead = [self._fragment(i, size) for i in range(last + 1, top + 1)]
+            prefetch = tuple(f for f in ahead if f.length and missing(f, cache))
+        return Plan(fetch=fetch, prefetch=prefetch, drop=tuple(drop))
+
+    def tail_length(self) -> int:
+        return self.config.fragment_size
+
+
+@dataclass(frozen=True)
+class AdaptivePolicy:
+    """Random until reads continue each other, then a read-ahead window doubling per sequential read."""
+
+    config: PolicyConfig
+    name: str = "adaptive"
+
+    def run_length(self, history: Sequence[Access]) -> int:
+        """How many reads in a row (ending with the last) continued the one before.
+
+        A read continues the previous one when it starts inside it or at most ``min_fetch`` bytes
+        past its end: small forward skips (a reader stepping over a page header) stay sequential.
+        """
+        run = 0
+        for previous, current in zip(reversed(history[:-1]), reversed(history[1:]), strict=False):
+            if previous.offset <= current.offset <= previous.end + self.config.min_fetch:
+                run += 1
+            else:
+                break
+        return run
+
+    def window(self, history: Sequence[Access]) -> int:
+        """The read-ahead window for the last read: 0 after a seek, then initial x 2^(run-1), capped."""
+        run = self.run_length(history)
+        if run == 0:
+            return 0
+        return min(self.config.cache_bytes, self.config.initial_window << min(run - 1, 40))
+
+    def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
+        config = self.config
+        access = history[-1]
+        if size is not None and size <= config.small_object:
+            return WholePolicy(config).plan(history, cache, size)
+        window = self.window(history)
+        piece = config.fragment_size
+        fetch = _demand(access, cache, size, config.min_fetch, piece)
+        if window == 0:
+            keep = Span(access.offset, access.end)
+            return Plan(fetch=fetch, drop=_drop_over_cap(cache, keep, config.cache_bytes))
+        # Sequential: what lies behind the read is done with; read ahead when less than half is left.
+        drop = tuple(Span(e.start, e.end) for e in cache if e.end <= access.offset)
+        remaining = [e for e in cache if e.end > access.offset]
+        served = max(access.end, fetch[-1].end if fetch else access.end)
+        ahead_from = covered_until(served, remaining)
+        prefetch: tuple[Span, ...] = ()
+        if ahead_from - access.end < window // 2:
+            target = clip(Span(ahead_from, access.end + window), size)
+            if target.length > 0:
+                prefetch = pieces([target], min(piece, max(config.min_fetch, window // 2)))
+        return Plan(fetch=fetch, prefetch=prefetch, drop=drop)
+
+    def tail_length(self) -> int:
+        return self.config.tail
+
+
+@dataclass(frozen=True)
+class WholePolicy:
+    """The whole object from the first read: one GET when small, S-sized parallel pieces when not."""
+
+    config: PolicyConfig
+    name: str = "whole"
+
+    def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
+        piece = self.config.fragment_size
+        access = history[-1]
+        if size is None:  # the first GET learns the size; the rest follows as prefetch
+            return Plan(fetch=(Span(access.offset, access.offset + max(access.length, piece)),))
+        everything = missing(Span(0, size), cache)
+        need = Span(access.offset, min(size, access.end))
+        fetch = tuple(p for p in pieces(everything, piece) if p.start < need.end and p.end > need.start)
+        rest = tuple(p for p in pieces(everything, piece) if p not in fetch)
+        return Plan(fetch=fetch, prefetch=rest)
+
+    def tail_length(self) -> int:
+        return self.config.tail
+
+
+def make_policy(name: str, config: PolicyConfig) -> ReadPolicy:
+    """The policy called ``name`` (any spelling :func:`parse_policy` accepts)."""
+    kinds: dict[str, type[RandomPolicy | SequentialPolicy | AdaptivePolicy | WholePolicy]] = {
+        "random": RandomPolicy,
+        "sequential": SequentialPolicy,
+        "adaptive": AdaptivePolicy,
+        "whole": WholePolicy,
+    }
+    return kinds[parse_policy(name)](config)

@@ -1,0 +1,255 @@
+"""The read policies as pure functions, replayed on tables of access traces (no server).
+
+``simulate`` plays the engine's part: it applies each plan to a cache where every fetch completes at
+once, so a trace gives the GETs and bytes each policy would cost, and the invariants every policy owes
+the engine (a read is always covered after its fetches, the cache stays bounded) are checked on
+hypothesis-generated traces too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from s3conf.readpolicy import (
+    Access,
+    AdaptivePolicy,
+    Cached,
+    Plan,
+    PolicyConfig,
+    ReadPolicy,
+    Span,
+    make_policy,
+    missing,
+    parse_policy,
+)
+
+KiB = 1024
+MiB = 1024 * KiB
+CONFIG = PolicyConfig(fragment_size=1 * MiB, fragment_number=4, min_fetch=16 * KiB, initial_window=256 * KiB)
+HISTORY = 32
+
+
+@dataclass
+class Replay:
+    """What a trace cost under one policy."""
+
+    plans: list[Plan] = field(default_factory=list)
+    gets: int = 0
+    bytes_fetched: int = 0
+    peak_cached: int = 0
+
+
+def simulate(policy: ReadPolicy, trace: Sequence[tuple[int, int]], size: int) -> Replay:
+    """Serve ``trace`` with ``policy`` on a ``size``-byte object whose size the first GET learns."""
+    cache: list[Cached] = []
+    history: list[Access] = []
+    known: int | None = None
+    replay = Replay()
+    for offset, length in trace:
+        history.append(Access(offset, length))
+        plan = policy.plan(tuple(history[-HISTORY:]), tuple(cache), known)
+        replay.plans.append(plan)
+        for span in plan.drop:
+            assert Cached(span.start, span.end) in cache, f"{policy.name} dropped {span}, which is not cached"
+            cache.remove(Cached(span.start, span.end))
+        for span in (*plan.fetch, *plan.prefetch):
+            got = Span(min(span.start, size), min(span.end, size))
+            assert got.length > 0 or span.start >= size, f"{policy.name} planned an empty GET {span}"
+            if got.length > 0:
+                replay.gets += 1
+                replay.bytes_fetched += got.length
+                cache.append(Cached(got.start, got.end))
+            known = size
+        want = Span(min(offset, size), min(offset + length, size))
+        if want.length:
+            assert not missing(want, cache), (
+                f"{policy.name}: read {offset}+{length} not covered after its fetch"
+            )
+        replay.peak_cached = max(replay.peak_cached, sum(e.end - e.start for e in cache))
+    return replay
+
+
+def sequential_trace(size: int, read: int) -> list[tuple[int, int]]:
+    return [(offset, min(read, size - offset)) for offset in range(0, size, read)]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [("adaptive", "adaptive"), ("normal", "adaptive"), ("RANDOM", "random"), ("sequential", "sequential"),
+     ("whole-file", "whole"), (" whole ", "whole")],
+    ids=["adaptive", "s3a-normal", "upper-case", "sequential", "s3a-whole-file", "spaces"],
+)  # fmt: skip
+def test_policy_names_and_s3a_spellings(text: str, name: str) -> None:
+    assert parse_policy(text) == name
+    assert make_policy(text, CONFIG).name == name
+
+
+def test_unknown_policy_names_the_value() -> None:
+    with pytest.raises(ValueError, match="'fastest'"):
+        parse_policy("fastest")
+
+
+# -- random ------------------------------------------------------------------------------------------
+
+RANDOM_TRACE = [(5 * MiB, 4 * KiB), (1 * MiB, 64 * KiB), (9 * MiB, 20 * KiB), (5 * MiB, 4 * KiB)]
+
+
+def test_random_fetches_each_read_rounded_up_and_never_reads_ahead() -> None:
+    replay = simulate(make_policy("random", CONFIG), RANDOM_TRACE, 16 * MiB)
+    assert [p.fetch for p in replay.plans] == [
+        (Span(5 * MiB, 5 * MiB + 16 * KiB),),
+        (Span(1 * MiB, 1 * MiB + 64 * KiB),),
+        (Span(9 * MiB, 9 * MiB + 20 * KiB),),
+        (),  # the first record again: served from the cache
+    ]
+    assert all(not p.prefetch for p in replay.plans)
+    assert replay.gets == 3
+
+
+@pytest.mark.parametrize("record", [16 * KiB, 20 * KiB, 64 * KiB], ids=["16KiB", "20KiB", "64KiB"])
+def test_random_fetches_at_most_one_get_per_read_and_no_extra_bytes_at_or_above_the_minimum(
+    record: int,
+) -> None:
+    trace = [((i * 7919 * KiB) % (60 * MiB), record) for i in range(50)]
+    replay = simulate(make_policy("random", CONFIG), trace, 64 * MiB)
+    assert replay.gets <= len(trace)
+    assert replay.bytes_fetched <= sum(length for _, length in trace)
+
+
+def test_random_cache_stays_within_s_times_n() -> None:
+    trace = [(i * 2 * MiB, 512 * KiB) for i in range(30)]
+    replay = simulate(make_policy("random", CONFIG), trace, 64 * MiB)
+    assert replay.peak_cached <= CONFIG.cache_bytes + 512 * KiB
+
+
+# -- sequential (the Java S x N design) -------------------------------------------------------------
+
+
+def test_sequential_prefetches_the_next_n_minus_1_fragments_past_the_middle() -> None:
+    policy = make_policy("sequential", CONFIG)
+    replay = simulate(policy, [(0, 100 * KiB), (100 * KiB, 500 * KiB)], 16 * MiB)
+    first, second = replay.plans
+    assert first.fetch == (Span(0, 1 * MiB),)
+    assert not first.prefetch
+    assert not second.fetch
+    assert second.prefetch == tuple(Span(i * MiB, (i + 1) * MiB) for i in (1, 2, 3))
+
+
+def test_sequential_miss_keeps_only_the_window_around_it() -> None:
+    policy = make_policy("sequential", CONFIG)
+    replay = simulate(policy, [(0, 600 * KiB), (10 * MiB, 1)], 16 * MiB)
+    assert set(replay.plans[1].drop) == {Span(i * MiB, (i + 1) * MiB) for i in range(4)}
+    assert replay.plans[1].fetch == (Span(10 * MiB, 11 * MiB),)
+
+
+def test_sequential_full_read_costs_one_get_per_fragment() -> None:
+    replay = simulate(make_policy("sequential", CONFIG), sequential_trace(10 * MiB, 256 * KiB), 10 * MiB)
+    assert replay.gets == 10
+    assert replay.bytes_fetched == 10 * MiB
+
+
+# -- adaptive ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trace", "run"),
+    [([(0, 10)], 0), ([(0, 10), (10, 10)], 1), ([(0, 10), (10, 10), (20, 10)], 2),
+     ([(0, 10), (10, 10), (5 * MiB, 10)], 0), ([(0, 10), (10, 10), (5, 10)], 0),
+     ([(0, 10), (10 + 16 * KiB, 10)], 1), ([(0, 10), (11 + 16 * KiB, 10)], 0),
+     ([(0, 10), (0, 10)], 1)],
+    ids=["first", "one-follow", "two-follows", "far-seek", "backward", "small-skip", "skip-too-far",
+         "re-read"],
+)  # fmt: skip
+def test_adaptive_detects_sequential_runs(trace: list[tuple[int, int]], run: int) -> None:
+    policy = AdaptivePolicy(CONFIG)
+    assert policy.run_length([Access(*a) for a in trace]) == run
+
+
+def test_adaptive_window_doubles_per_sequential_read_up_to_s_times_n() -> None:
+    policy = AdaptivePolicy(CONFIG)
+    history = [Access(i * KiB, KiB) for i in range(12)]
+    windows = [policy.window(history[: i + 1]) for i in range(12)]
+    assert windows[:6] == [0, 256 * KiB, 512 * KiB, 1 * MiB, 2 * MiB, 4 * MiB]
+    assert windows[-1] == CONFIG.cache_bytes
+
+
+def test_adaptive_starts_small_then_reads_ahead_in_parallel_pieces() -> None:
+    replay = simulate(make_policy("adaptive", CONFIG), sequential_trace(32 * MiB, 1 * MiB), 32 * MiB)
+    first = replay.plans[0]
+    assert first.fetch == (Span(0, 1 * MiB),)
+    assert not first.prefetch
+    assert replay.plans[1].prefetch  # the second read continues the first: read-ahead starts
+    later = [p for p in replay.plans[8:] if p.prefetch]
+    assert later
+    assert all(s.length == CONFIG.fragment_size for p in later for s in p.prefetch[:-1])
+    assert all(not p.fetch for p in replay.plans[12:]), (
+        "a long sequential read should be served by read-ahead"
+    )
+    assert replay.bytes_fetched == 32 * MiB  # never past the end, never twice
+
+
+def test_adaptive_falls_back_on_far_seek() -> None:
+    trace = [*sequential_trace(8 * MiB, 512 * KiB), (40 * MiB, 8 * KiB)]
+    replay = simulate(make_policy("adaptive", CONFIG), trace, 64 * MiB)
+    last = replay.plans[-1]
+    assert last.fetch == (Span(40 * MiB, 40 * MiB + 16 * KiB),)
+    assert not last.prefetch
+
+
+def test_adaptive_reads_small_objects_whole_once_the_size_is_known() -> None:
+    size = 600 * KiB
+    replay = simulate(make_policy("adaptive", CONFIG), [(590 * KiB, 10 * KiB), (0, 4), (300 * KiB, 10)], size)
+    assert replay.plans[0].fetch == (Span(590 * KiB, 606 * KiB),)  # size unknown: a small read first
+    assert replay.plans[1].fetch == (Span(0, 590 * KiB),)  # then the rest of the object in one GET
+    assert replay.gets == 2
+
+
+def test_adaptive_parquet_footer_then_projection_fetches_little_more_than_it_reads() -> None:
+    size = 160 * MiB
+    chunks = [(rg * 20 * MiB + col * 625 * KiB, 600 * KiB) for rg in range(8) for col in (0, 9, 17)]
+    trace = [(size - 64 * KiB, 64 * KiB), *chunks]
+    replay = simulate(make_policy("adaptive", CONFIG), trace, size)
+    requested = sum(length for _, length in trace)
+    assert replay.bytes_fetched <= 1.1 * requested
+    assert replay.gets == len(trace)
+
+
+# -- whole ------------------------------------------------------------------------------------------
+
+
+def test_whole_fetches_everything_in_fragment_pieces_from_the_first_read() -> None:
+    replay = simulate(make_policy("whole", CONFIG), [(0, 10), (3 * MiB, 10)], 3 * MiB + 5)
+    assert replay.plans[0].fetch == (Span(0, 1 * MiB),)
+    assert replay.plans[1].fetch == (Span(3 * MiB, 3 * MiB + 5),)
+    assert replay.plans[1].prefetch == (Span(1 * MiB, 2 * MiB), Span(2 * MiB, 3 * MiB))
+    assert replay.bytes_fetched == 3 * MiB + 5
+
+
+# -- every policy -----------------------------------------------------------------------------------
+
+NAMES = ["sequential", "random", "adaptive", "whole"]
+traces = st.lists(st.tuples(st.integers(0, 12 * MiB), st.integers(0, 3 * MiB)), min_size=1, max_size=30)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(trace=traces, size=st.integers(1, 12 * MiB))
+def test_every_read_is_covered_and_the_cache_stays_bounded(
+    name: str, trace: list[tuple[int, int]], size: int
+) -> None:
+    replay = simulate(make_policy(name, CONFIG), trace, size)
+    largest_read = max(length for _, length in trace) + 2 * CONFIG.fragment_size
+    bound = size if name == "whole" else CONFIG.cache_bytes + largest_read
+    assert replay.peak_cached <= bound
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_policies_are_pure(name: str) -> None:
+    policy = make_policy(name, CONFIG)
+    history = (Access(0, 100), Access(100, 4 * MiB))
+    cache = (Cached(0, 1 * MiB), Cached(1 * MiB, 2 * MiB, ready=False))
+    assert policy.plan(history, cache, 20 * MiB) == policy.plan(history, cache, 20 * MiB)
