@@ -18,6 +18,7 @@ import errno
 import http.client
 import re
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,9 +35,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHUNK",
+    "ByteRange",
     "CancelledError",
     "RangeNotSatisfiableError",
     "RangedResponse",
+    "changed_error",
     "read_body",
     "with_retries",
 ]
@@ -55,8 +58,55 @@ class CancelledError(Exception):
     """A fetch stopped because its fragment was dropped (seek-away or close)."""
 
 
-class RangeNotSatisfiableError(Exception):
-    """The server answered 416: the range starts at or past the end of the object."""
+class RangeNotSatisfiableError(TransferError):
+    """The server answered 416: the range starts at or past the end of the object.
+
+    For the first request of a reader this is how an empty object answers (the reader reads it as
+    size 0); once the size is known it means the object shrank, which the reader reports as
+    :func:`changed_error` instead. It is a :class:`~s3conf.errors.TransferError`, so it stays inside
+    the documented tree even where it reaches a caller.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(errno.EINVAL, "range not satisfiable (HTTP 416)", name)
+
+
+def changed_error(name: str, detail: str) -> TransferError:
+    """The one "object changed while being read" error: ``errno.ESTALE``, never retried.
+
+    Raised for ``412 Precondition Failed`` (the store honoured ``If-Match``) and for a response whose
+    ETag or total size differs from the first response's (the store ignored it), so a reader never
+    mixes the bytes of two versions whichever way the store behaves.
+    """
+    return TransferError(errno.ESTALE, f"object changed while being read ({detail})", name)
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """A requested range: ``start`` .. ``end`` (exclusive), or the last ``suffix`` bytes.
+
+    >>> ByteRange(0, 1024).header, ByteRange(suffix=10).header
+    ('bytes=0-1023', 'bytes=-10')
+    >>> ByteRange(0, 1024).expected(100), ByteRange(512, 1024).expected(5000)
+    ((0, 100), (512, 1024))
+    >>> ByteRange(suffix=10).expected(4)
+    (0, 4)
+    """
+
+    start: int = 0
+    end: int = 0
+    suffix: int | None = None
+
+    @property
+    def header(self) -> str:
+        """The ``Range`` header value."""
+        return f"bytes=-{self.suffix}" if self.suffix is not None else f"bytes={self.start}-{self.end - 1}"
+
+    def expected(self, total: int) -> tuple[int, int]:
+        """The span ``[first, end)`` a correct server sends for an object of ``total`` bytes."""
+        if self.suffix is not None:
+            return max(0, total - self.suffix), total
+        return self.start, min(self.end, total)
 
 
 class RangedResponse:
@@ -72,21 +122,60 @@ class RangedResponse:
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         header = response.get("ContentRange") or ""
         match = _CONTENT_RANGE.match(header)
+        self.header = header
         # Content-Range decides, not the status: rclone answers ranges with 200 and a correct header.
         if match is not None and match.group(3) != "*":
             self.full_body = False
             self.first = int(match.group(1))
+            self.last = int(match.group(2))
             self.total = int(match.group(3))
         elif status == 200 and not header:
             self.full_body = True
             self.first = 0
             self.total = int(response.get("ContentLength", 0))
+            self.last = self.total - 1
         else:
             self.body.close()
             raise TransferError(
                 errno.EIO, f"ranged GET answered without a usable Content-Range ({header!r})",
                 f"s3://{bucket}/{key}",
             )  # fmt: skip
+
+    def check(self, requested: ByteRange, *, size: int | None, etag: str | None, name: str) -> None:
+        """Refuse a response that does not answer ``requested`` of the object first seen (closes the body).
+
+        Checked before a byte is used: a different ETag, or a different total with no ETag to vouch
+        for the object, is :func:`changed_error`; a ``Content-Range`` whose start, end or total does
+        not match the request (a server or proxy bug, the same ETag) is a retried ``TransferError``.
+
+        Args:
+            requested: the range the GET asked for.
+            size: the object's size from the first response, or ``None`` for the first response.
+            etag: the first response's ETag, or ``None``.
+            name: the object, for messages.
+        """
+        try:
+            if etag is not None and self.etag is not None and self.etag != etag:
+                raise changed_error(name, f"ETag {etag} became {self.etag}")
+            if size is not None and self.total != size:
+                if etag is None or self.etag is None:
+                    raise changed_error(name, f"size {size} became {self.total}")
+                raise TransferError(
+                    errno.EIO, f"Content-Range {self.header!r} gives size {self.total}, not {size}", name
+                )
+            if self.full_body:
+                return
+            first, end = requested.expected(self.total)
+            if (self.first, self.last + 1) != (first, end) and not (first >= end and self.total == 0):
+                raise TransferError(
+                    errno.EIO,
+                    f"Content-Range {self.header!r} does not answer {requested.header} "
+                    f"(expected bytes {first}-{end - 1}/{self.total})",
+                    name,
+                )
+        except TransferError:
+            self.body.close()
+            raise
 
 
 class _Source:

@@ -37,7 +37,6 @@ are kept and the stream is closed past them) and counted in ``stats.full_body_re
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import sys
@@ -53,9 +52,11 @@ from s3conf.client import error_code, error_status
 from s3conf.errors import InvalidURIError, S3ConfError, TransferError
 from s3conf.fetchpool import FetchPool
 from s3conf.ranged_get import (
+    ByteRange,
     CancelledError,
     RangedResponse,
     RangeNotSatisfiableError,
+    changed_error,
     copy_into,
     read_body,
     with_retries,
@@ -491,9 +492,7 @@ class S3Reader(io.RawIOBase):
     def _probe_size(self) -> int:
         probe = _Fragment(-1, 0, prefetch=False)
         try:
-            response = self._with_retries(probe, lambda: self._request("bytes=0-0", probe))
-            if response is None:
-                return 0
+            response = self._with_retries(probe, lambda: self._request(ByteRange(0, 1), probe))
             self._read_body(response, probe, 0, min(1, response.total))
             total: int = response.total
             return total
@@ -511,7 +510,7 @@ class S3Reader(io.RawIOBase):
             self._zombies.add(tail)  # counted as in flight until it becomes a cache entry
             self._publish()
         try:
-            response = self._with_retries(tail, lambda: self._request(f"bytes=-{size}", tail))
+            response = self._with_retries(tail, lambda: self._request(ByteRange(suffix=size), tail))
         except RangeNotSatisfiableError:
             response = None
         except BaseException:
@@ -553,31 +552,40 @@ class S3Reader(io.RawIOBase):
         end = start + self._fragment_length(fragment.index)
 
         def attempt() -> bytearray:
-            response = self._request(f"bytes={start}-{end - 1}", fragment)
-            if response is None:
-                raise RangeNotSatisfiableError
-            if self._size is not None and response.total != self._size:
-                response.body.close()
-                raise self._changed_error(f"size changed from {self._size} to {response.total}")
+            known = self._size
+            try:
+                response = self._request(ByteRange(start, end), fragment)
+            except RangeNotSatisfiableError:
+                if known is None:
+                    raise  # the first GET of an empty object (or a position past its end)
+                raise self._changed_error(f"bytes {start}-{end - 1} of {known} are no longer there") from None
             return self._read_body(response, fragment, start, min(end, response.total))
 
         data: bytearray = self._with_retries(fragment, attempt)
         return data
 
-    def _request(self, byte_range: str, fragment: _Fragment) -> RangedResponse | None:
-        """One GET; ``None`` for 416. Learns size and ETag from the first response."""
+    def _request(self, requested: ByteRange, fragment: _Fragment) -> RangedResponse:
+        """One GET, checked against the request and the first response; learns size and ETag from the first.
+
+        Raises:
+            RangeNotSatisfiableError: the server answered 416.
+            TransferError: the response does not answer the request (retried) or the object changed.
+        """
         if fragment.cancel.is_set():
             raise CancelledError
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Range": byte_range}
-        if self._etag is not None:
-            kwargs["IfMatch"] = self._etag
+        with self._lock:
+            size, etag = self._size, self._etag
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Range": requested.header}
+        if etag is not None:
+            kwargs["IfMatch"] = etag
         self.stats.add(get_requests=1)
         try:
             response = RangedResponse(dict(self._client.get_object(**kwargs)), self.bucket, self.key)
         except ClientError as error:
             if error_code(error) == "InvalidRange" or error_status(error) == 416:
-                return None
+                raise RangeNotSatisfiableError(self.name) from error
             raise
+        response.check(requested, size=size, etag=etag, name=self.name)
         if response.full_body:
             self.stats.add(full_body_responses=1)
         with self._lock:
@@ -588,7 +596,7 @@ class S3Reader(io.RawIOBase):
         return response
 
     def _changed_error(self, detail: str) -> TransferError:
-        return TransferError(errno.ESTALE, f"object changed while being read ({detail})", self.name)
+        return changed_error(self.name, detail)
 
     def _read_body(self, response: RangedResponse, fragment: _Fragment, start: int, end: int) -> bytearray:
         """Bytes [start, end) of the object from ``response``, counted against ``fragment``."""
