@@ -19,7 +19,6 @@ import threading
 
 _FIELDS = (
     "get_requests",
-    "head_requests",
     "bytes_fetched",
     "bytes_used",
     "bytes_wasted",
@@ -44,8 +43,9 @@ class ReaderStats:
 
     Attributes:
         get_requests: GET requests issued (each attempt counts; botocore's own transport retries of one
-            attempt are invisible here).
-        head_requests: HEAD requests issued: always 0, the size comes from the first GET.
+            attempt are invisible here, and clients from :func:`s3conf.client.make_client` make none for
+            GETs). There is no HEAD counter: a reader never sends one (the size comes from the first
+            GET), which the suites prove by counting requests on the wire, not here.
         bytes_fetched: body bytes received, including bytes of aborted and failed attempts.
         bytes_used: fetched bytes that reached the caller at least once.
         bytes_wasted: fetched bytes dropped without ever reaching the caller. Once the reader is
@@ -70,7 +70,6 @@ class ReaderStats:
     __slots__ = ("_lock", *_FIELDS)
 
     get_requests: int
-    head_requests: int
     bytes_fetched: int
     bytes_used: int
     bytes_wasted: int

@@ -24,6 +24,7 @@ from s3conf.config import S3Config
 from s3conf.errors import BucketNotFoundError, ObjectNotFoundError
 from s3conf.fetchpool import FetchPool
 from s3conf.reader import S3Reader
+from suites.fileaccess.conftest import WireCounter
 
 S = 1024
 MiB = 1 << 20
@@ -66,18 +67,20 @@ def read_blocks(reader: S3Reader) -> bytes:
 )
 @pytest.mark.parametrize("number", [1, 4], ids=["N1", "N4"])
 def test_sequential_read_issues_one_get_per_fragment(
-    s3_client: Any, bucket: str, pool: FetchPool, *, size: int, read: Any, number: int
-) -> None:
+    s3_client: Any, wire_client: tuple[Any, WireCounter], bucket: str, pool: FetchPool,
+    *, size: int, read: Any, number: int,
+) -> None:  # fmt: skip
     data = payload(size)
     put(s3_client, bucket, "obj", data)
+    client, wire = wire_client
     config = S3Config(fragment_size=S, fragment_number=number)
-    reader = S3Reader(s3_client, bucket, "obj", config=config, pool=pool)
+    reader = S3Reader(client, bucket, "obj", config=config, pool=pool)
     assert read(reader) == data
     reader.close()
     stats = reader.stats
     fragments = -(-size // S)
-    assert stats.get_requests == max(1, fragments)
-    assert stats.head_requests == 0
+    assert wire.counts == {"GetObject": max(1, fragments)}  # on the wire: no HEAD, one GET per fragment
+    assert stats.get_requests == wire["GetObject"]
     assert stats.bytes_fetched == size
     assert (stats.bytes_used, stats.bytes_wasted) == (size, 0)
     assert stats.peak_inflight_bytes <= number * S
@@ -85,39 +88,41 @@ def test_sequential_read_issues_one_get_per_fragment(
     assert pool.stats.reserved_bytes == 0
 
 
-def test_backward_seek_inside_the_cache_issues_no_get(s3_client: Any, bucket: str, pool: FetchPool) -> None:
+def test_backward_seek_inside_the_cache_issues_no_get(
+    s3_client: Any, wire_client: tuple[Any, WireCounter], bucket: str, pool: FetchPool
+) -> None:
     data = payload(6 * S, seed=1)
     put(s3_client, bucket, "obj", data)
-    with S3Reader(
-        s3_client, bucket, "obj", config=S3Config(fragment_size=S, fragment_number=2), pool=pool
-    ) as r:
+    client, wire = wire_client
+    with S3Reader(client, bucket, "obj", config=S3Config(fragment_size=S, fragment_number=2), pool=pool) as r:
         assert r.read(S + S // 4) == data[: S + S // 4]  # fragment 1 was prefetched; 0 is still cached
-        requests = r.stats.get_requests
-        assert requests == 2
+        assert wire.counts == {"GetObject": 2}  # the read waited for fragment 1: nothing else in flight
         for position in (S // 2, 10, S + 3):
             r.seek(position)
             assert r.read(100) == data[position : position + 100]
-        assert r.stats.get_requests == requests
+        assert wire.counts == {"GetObject": 2}
         assert r.stats.cache_misses == 1
 
 
-def test_seek_end_before_the_first_read_costs_one_get(s3_client: Any, bucket: str, pool: FetchPool) -> None:
+def test_seek_end_before_the_first_read_costs_one_get(
+    s3_client: Any, wire_client: tuple[Any, WireCounter], bucket: str, pool: FetchPool
+) -> None:
     data = payload(5 * S + 7, seed=2)
     put(s3_client, bucket, "obj", data)
-    with S3Reader(
-        s3_client, bucket, "obj", config=S3Config(fragment_size=S, fragment_number=4), pool=pool
-    ) as r:
+    client, wire = wire_client
+    with S3Reader(client, bucket, "obj", config=S3Config(fragment_size=S, fragment_number=4), pool=pool) as r:
         assert r.seek(-5, os.SEEK_END) == len(data) - 5
         assert r.read() == data[-5:]
-        assert (r.stats.get_requests, r.stats.head_requests) == (1, 0)
+    assert wire.counts == {"GetObject": 1}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_random_seeks_and_reads_match_a_local_oracle(
-    s3_client: Any, bucket: str, pool: FetchPool, size: int
+    s3_client: Any, wire_client: tuple[Any, WireCounter], bucket: str, pool: FetchPool, size: int
 ) -> None:
     data = payload(size, seed=size)
     put(s3_client, bucket, "obj", data)
+    client, wire = wire_client
     config = S3Config(fragment_size=S, fragment_number=3)
     offsets = st.integers(min_value=-size - 2 * S, max_value=size + 2 * S)
     operations = st.lists(
@@ -131,7 +136,8 @@ def test_random_seeks_and_reads_match_a_local_oracle(
     @settings(max_examples=12, deadline=None)
     @given(operations=operations, buffered=st.booleans())
     def check(operations: list[tuple[str, int, int | bool]], buffered: bool) -> None:
-        raw = S3Reader(s3_client, bucket, "obj", config=config, pool=pool)
+        wire.counts.clear()
+        raw = S3Reader(client, bucket, "obj", config=config, pool=pool)
         stream: io.RawIOBase | io.BufferedReader = io.BufferedReader(raw, 333) if buffered else raw
         oracle = io.BytesIO(data)
         for name, number, extra in operations:
@@ -154,8 +160,9 @@ def test_random_seeks_and_reads_match_a_local_oracle(
         stream.close()
         stats = raw.stats
         assert stats.bytes_fetched == stats.bytes_used + stats.bytes_wasted
+        assert stats.get_requests == wire["GetObject"]
         assert stats.peak_inflight_bytes <= 3 * S
-        assert stats.head_requests == 0
+        assert set(wire.counts) <= {"GetObject"}  # never a HEAD
         assert pool.stats.reserved_bytes == 0
 
     check()
@@ -203,15 +210,18 @@ def test_many_readers_share_one_budget(s3_client: Any, bucket: str) -> None:
     assert all(r.stats.peak_inflight_bytes <= 4 * fragment for r in opened.values())
 
 
-def test_queued_prefetches_are_cancelled_or_taken_back_never_waited_for(s3_client: Any, bucket: str) -> None:
+def test_queued_prefetches_are_cancelled_or_taken_back_never_waited_for(
+    s3_client: Any, wire_client: tuple[Any, WireCounter], bucket: str
+) -> None:
     data = payload(40 * S, seed=5)
     put(s3_client, bucket, "obj", data)
+    client, wire = wire_client
     release = threading.Event()
     with FetchPool(max_workers=1, max_inflight_bytes=64 * MiB) as busy:
         blocker = busy.submit(release.wait)  # the only worker is taken: every prefetch stays queued
         try:
             config = S3Config(fragment_size=S, fragment_number=4)
-            reader = S3Reader(s3_client, bucket, "obj", config=config, pool=busy)
+            reader = S3Reader(client, bucket, "obj", config=config, pool=busy)
             assert reader.read(S) == data[:S]  # past the middle: fragments 1..3 queued
             assert reader.stats.prefetches_issued == 3
             reader.seek(30 * S)
@@ -220,7 +230,7 @@ def test_queued_prefetches_are_cancelled_or_taken_back_never_waited_for(s3_clien
             reader.seek(0)
             assert reader.read() == data  # queued prefetches are taken back and fetched here
             reader.close()
-            assert reader.stats.get_requests == 2 + 40
+            assert wire.counts == {"GetObject": 2 + 40} == {"GetObject": reader.stats.get_requests}
             assert reader.stats.bytes_fetched == reader.stats.bytes_used + reader.stats.bytes_wasted
             assert busy.stats.reserved_bytes == 0
         finally:
