@@ -167,6 +167,9 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"target {args.target} is not available here: {reason}")
         return 2
     out_dir = Path(args.out) if args.out else default_out_dir()
+    if args.e2e:
+        command += " --e2e" + (" --no-grid" if args.no_grid else "")
+        command += f" --parquet-size {format_size(parse_size(args.parquet_size))}"
     print(f"s3conf bench: {command}")
     bar, start = _progress_bar()
     with emulator as endpoint, bar:
@@ -177,6 +180,10 @@ def run_bench(args: argparse.Namespace) -> int:
             flags=tuple(emulator.launch_flags),
             capabilities=emulator.capabilities,
         )
+        if args.e2e:
+            _run_e2e(target, spec, args, command=command, out_dir=out_dir, start=start)
+        if args.no_grid:
+            return 0
         run, samples, skipped = run_sweep(target, spec, command, progress=start)
     results_path = out_dir / "results.json"
     results.save(results_path, run, samples, skipped)
@@ -185,6 +192,27 @@ def run_bench(args: argparse.Namespace) -> int:
         build_report(results_path, out_dir)
         print(f"report: {out_dir / 'report.md'} and {out_dir / 'report.html'}")
     return 0
+
+
+def _run_e2e(
+    target: Any, spec: Any, args: argparse.Namespace, *, command: str, out_dir: Path, start: Any
+) -> None:
+    """End-to-end workloads (Parquet through pandas/pyarrow, records): ``e2e-results.json``, ``e2e.md``."""
+    from suites.bench import results
+    from suites.bench.e2e import ParquetShape
+    from suites.bench.e2e_run import E2ESpec, e2e_markdown, run_e2e
+
+    e2e_spec = E2ESpec(
+        shape=ParquetShape(size=parse_size(args.parquet_size)),
+        records_object_size=64 * MiB,
+        repeats=spec.repeats,
+        seed=spec.seed,
+        peers=spec.peers,
+    )
+    run, samples, skipped = run_e2e(target, e2e_spec, command, progress=start)
+    results.save(out_dir / "e2e-results.json", run, samples, skipped)
+    (out_dir / "e2e.md").write_text(e2e_markdown(run, samples, skipped))
+    print(f"end-to-end: {out_dir / 'e2e.md'}")
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -229,6 +257,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--note", action="append", help="a sentence added to the report (repeatable)")
     parser.add_argument("--out", help="output directory (default reports/bench/<timestamp>/)")
     parser.add_argument("--no-report", action="store_true", help="save results only")
+    parser.add_argument(
+        "--e2e", action="store_true", help="also run Parquet (pandas/pyarrow) and random-record reads"
+    )
+    parser.add_argument("--no-grid", action="store_true", help="with --e2e: skip the S x N grid")
+    parser.add_argument("--parquet-size", default="64MiB", help="data size of the e2e Parquet files")
     parser.set_defaults(func=run_bench)
 
 

@@ -1,0 +1,257 @@
+"""The end-to-end sweep (:mod:`suites.bench.e2e`): upload the files, interleave, repeat, and tabulate.
+
+Paired ratios: for each repeat, ``other seconds / s3x seconds`` (above 1: s3x is faster), then the
+median over repeats, so a slow moment of the shared machine hits both sides of a ratio alike.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import random
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from s3conf.errors import S3ConfError, TransferError
+from suites.bench.contenders import BenchObject
+from suites.bench.e2e import (
+    PARQUET_OPS,
+    PROJECTION,
+    E2EContender,
+    ParquetShape,
+    build_contenders,
+    measure,
+    needed_bytes,
+    parquet_bytes,
+    read_records,
+    records_plan,
+    run_parquet,
+    sample,
+    wire_counter,
+)
+from suites.bench.results import RunInfo, Sample, Skipped, machine_info
+from suites.bench.runner import TargetInfo, source_commit
+
+MiB = 1024 * 1024
+COMPRESSIONS = ("snappy", "none")
+
+
+@dataclass(frozen=True)
+class E2ESpec:
+    """What the end-to-end sweep reads, how often, and with which peers."""
+
+    shape: ParquetShape
+    records_object_size: int
+    repeats: int
+    seed: int
+    peers: list[str]
+
+
+class _GetPerRead:
+    """The records limit: one plain ranged GET per ``read``, nothing cached, nothing read ahead."""
+
+    def __init__(self, client: Any, obj: BenchObject) -> None:
+        self.client, self.obj, self.position = client, obj, 0
+
+    def seek(self, offset: int) -> None:
+        self.position = offset
+
+    def read(self, length: int) -> bytes:
+        byte_range = f"bytes={self.position}-{self.position + length - 1}"
+        body = self.client.get_object(Bucket=self.obj.bucket, Key=self.obj.key, Range=byte_range)["Body"]
+        data: bytes = body.read()
+        self.position += len(data)
+        return data
+
+    def close(self) -> None:
+        return None
+
+
+def _limits(client: Any, files: dict[str, bytes]) -> list[E2EContender]:
+    memory = E2EContender(
+        "limit:memory", "limit", None, lambda o: io.BytesIO(files[o.key]), lambda o: io.BytesIO(files[o.key])
+    )
+    get = E2EContender(
+        "limit:get", "limit", None, lambda o: None, lambda o: _GetPerRead(client, o),
+        lambda o: wire_counter(client), parquet=False,
+    )  # fmt: skip
+    return [memory, get]
+
+
+def run_e2e(
+    target: TargetInfo, spec: E2ESpec, command: str, *, progress: Any = None
+) -> tuple[RunInfo, list[Sample], list[Skipped]]:
+    """Upload two Parquet files and a records object, then run every (workload, contender) per repeat."""
+    from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
+    from s3conf.client import make_client
+    from s3conf.config import S3Config
+
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    client = make_client(target.endpoint, S3Config.resolve(env={}))
+    bucket = unique_bucket_name("bench-e2e-")
+    create_bucket(client, bucket, target.endpoint)
+    samples: list[Sample] = []
+    skipped: list[Skipped] = []
+    try:
+        files = {f"e2e/{c}.parquet": parquet_bytes(spec.shape, c, spec.seed) for c in COMPRESSIONS}
+        rng = random.Random(spec.seed)
+        files["e2e/records.bin"] = rng.randbytes(spec.records_object_size)
+        objects = {}
+        for key, data in files.items():
+            client.put_object(Bucket=bucket, Key=key, Body=data)
+            client.get_object(Bucket=bucket, Key=key)["Body"].read()  # warm the store's page cache
+            objects[key] = BenchObject(bucket, key, len(data))
+        work, plan, columns, row_group = _workloads(files, objects, spec.seed)
+        contenders, skipped = build_contenders(target.endpoint, bucket, spec.peers)
+        contenders += _limits(client, files)
+        pairs = [(w, c) for w in work for c in contenders if c.parquet or w[2] is None]
+        pairs = [(w, c) for w, c in pairs if not (c.name == "limit:get" and w[2] is not None)]
+        tick = progress(spec.repeats * len(pairs)) if progress else None
+        failed: set[tuple[str, str]] = set()
+        order = 0
+        for repeat in range(spec.repeats):
+            shuffled = list(pairs)
+            rng.shuffle(shuffled)
+            for (workload, obj, op, needed, rows), contender in shuffled:
+                if tick:
+                    tick(f"e2e {repeat + 1}/{spec.repeats} {workload} {contender.name}")
+                if (workload, contender.name) in failed:
+                    continue
+                try:
+                    measured = measure(
+                        contender,
+                        obj,
+                        _work(contender, obj, op, plan, columns=columns, row_group=row_group, rows=rows),
+                    )
+                except (S3ConfError, OSError, RuntimeError, ValueError) as error:
+                    failed.add((workload, contender.name))
+                    reason = f"failed on {workload} in repeat {repeat + 1}: {type(error).__name__}: {error}"
+                    skipped.append(Skipped(contender.name, reason))
+                    continue
+                samples.append(
+                    sample(
+                        workload, contender, obj, needed=needed, repeat=repeat, order=order, measured=measured
+                    )
+                )
+                order += 1
+    finally:
+        if target.capabilities is not None:
+            delete_bucket(client, bucket, target.capabilities)
+    run = RunInfo(
+        command=command,
+        target=target.name,
+        seed=spec.seed,
+        repeats=spec.repeats,
+        target_version=target.version,
+        target_flags=target.flags,
+        object_sizes={w: o.size for w, o, *_ in work},
+        started=started,
+        finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        machine={**machine_info(), "commit": source_commit()},
+    )
+    return run, samples, skipped
+
+
+def _workloads(
+    files: dict[str, bytes], objects: dict[str, BenchObject], seed: int
+) -> tuple[list[tuple[str, BenchObject, str | None, int, int]], list[tuple[int, int]], list[str], int]:
+    """Each workload as (name, object, Parquet operation or None for records, bytes needed, rows), and
+    the records plan, projected columns and row group they use."""
+    import pyarrow.parquet as pq
+
+    records_size = objects["e2e/records.bin"].size
+    meta = pq.ParquetFile(io.BytesIO(files["e2e/snappy.parquet"])).metadata
+    columns = [meta.schema.column(i).name for i in PROJECTION]
+    row_group = meta.num_row_groups // 2
+    plan = records_plan(records_size, seed)
+    work: list[tuple[str, BenchObject, str | None, int, int]] = []  # workload, object, op, needed, rows
+    for compression in COMPRESSIONS:
+        key = f"e2e/{compression}.parquet"
+        file_meta = pq.ParquetFile(io.BytesIO(files[key])).metadata
+        for op in PARQUET_OPS:
+            rows = file_meta.row_group(row_group).num_rows if op == "pyarrow-rowgroup" else file_meta.num_rows
+            needed = needed_bytes(files[key], op, columns, row_group)
+            work.append((f"parquet-{compression}:{op}", objects[key], op, needed, rows))
+    work.append(("records", objects["e2e/records.bin"], None, sum(n for _, n in plan), len(plan)))
+    return work, plan, columns, row_group
+
+
+def _work(contender: E2EContender, obj: BenchObject, op: str | None, plan: list[tuple[int, int]], *,
+          columns: list[str], row_group: int, rows: int) -> Any:  # fmt: skip
+    def parquet() -> None:
+        assert op is not None
+        got = run_parquet(op, contender.fs, contender.path(obj), columns, row_group)
+        if got != rows:
+            raise TransferError(f"{contender.name}: {op} gave {got} rows, expected {rows}")
+
+    def records() -> None:
+        read_records(contender.open_file(obj), plan, contender.name)
+
+    return records if op is None else parquet
+
+
+# -- the table ------------------------------------------------------------------------------------------
+
+
+def paired(samples: list[Sample], workload: str, ours: str, other: str) -> float | None:
+    """Median over repeats of ``other seconds / ours seconds`` (above 1: ours is faster)."""
+    by = defaultdict(dict)  # type: ignore[var-annotated]
+    for s in samples:
+        if s.workload == workload and s.contender in (ours, other):
+            by[s.repeat][s.contender] = s.seconds
+    ratios = [r[other] / r[ours] for r in by.values() if ours in r and other in r and r[ours] > 0]
+    return statistics.median(ratios) if ratios else None
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) -> str:
+    """Per workload: every contender's median time, CPU, GETs and bytes, and paired ratios to s3x:default."""
+    workloads = sorted({s.workload for s in samples})
+    lines = [
+        "# End-to-end reads: Parquet through pandas/pyarrow, random records",
+        "",
+        f"Command: `{run.command}`  ",
+        f"Target: {run.target} {run.target_version or ''}; {run.repeats} repeats, interleaved; "
+        f"started {run.started}.",
+        "The machine is shared with other jobs: compare only ratios within this run (paired per repeat).",
+        "`vs s3x:default` = that contender's seconds / s3x:default's (above 1: s3x:default is faster).",
+        "",
+    ]
+    for workload in workloads:
+        rows = [s for s in samples if s.workload == workload]
+        needed = rows[0].requested_bytes
+        lines += [
+            f"## {workload}",
+            "",
+            f"bytes needed: {needed / MiB:.2f} MiB of {rows[0].object_size / MiB:.1f} MiB",
+            "",
+        ]
+        lines += [
+            "| contender | median s | CPU s | GETs | fetched / needed | vs s3x:default |",
+            "|---|---|---|---|---|---|",
+        ]
+        names = sorted(
+            {s.contender for s in rows},
+            key=lambda n: _median([s.seconds for s in rows if s.contender == n]) or 0,
+        )
+        for name in names:
+            mine = [s for s in rows if s.contender == name]
+            seconds = _median([s.seconds for s in mine])
+            cpu = _median([s.cpu_seconds for s in mine])
+            gets = _median([float(s.get_requests) for s in mine if s.get_requests is not None])
+            fetched = _median([float(s.bytes_fetched) for s in mine if s.bytes_fetched is not None])
+            ratio = paired(samples, workload, "s3x:default", name) if name != "s3x:default" else 1.0
+            lines.append(
+                f"| {name} | {seconds:.3f} | {cpu:.3f} | {'n/a' if gets is None else f'{gets:.0f}'} | "
+                f"{'n/a' if fetched is None or not needed else f'{fetched / needed:.2f}'} | "
+                f"{'n/a' if ratio is None else f'{ratio:.2f}x'} |"
+            )
+        lines.append("")
+    if skipped:
+        lines += ["## Skipped", ""] + [f"- {s.contender}: {s.reason}" for s in skipped] + [""]
+    return "\n".join(lines)

@@ -1,0 +1,46 @@
+"""The end-to-end bench's pure parts: record plans, needed bytes from Parquet metadata, paired ratios."""
+
+from __future__ import annotations
+
+import pytest
+
+from suites.bench.e2e import ParquetShape, needed_bytes, parquet_bytes, records_plan
+from suites.bench.e2e_run import e2e_markdown, paired
+from suites.bench.results import RunInfo, Sample
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+def test_records_are_4_to_64_kib_inside_the_object_and_replayable() -> None:
+    plan = records_plan(8 * MiB, seed=5, count=500)
+    assert plan == records_plan(8 * MiB, seed=5, count=500)
+    assert all(4 * KiB <= length <= 64 * KiB and offset + length <= 8 * MiB for offset, length in plan)
+
+
+@pytest.fixture(scope="module")
+def small_parquet() -> bytes:
+    return parquet_bytes(ParquetShape(size=1 * MiB, columns=8, row_groups=4), "none", seed=1)
+
+
+def test_needed_bytes_follow_the_metadata(small_parquet: bytes) -> None:
+    full = needed_bytes(small_parquet, "pyarrow-full", [], 0)
+    projection = needed_bytes(small_parquet, "pyarrow-projection", ["c00", "c03"], 0)
+    row_group = needed_bytes(small_parquet, "pyarrow-rowgroup", [], 1)
+    assert projection < row_group < full <= len(small_parquet)
+    assert full > 0.9 * len(small_parquet)  # uncompressed: nearly every byte is a column chunk
+
+
+def _sample(contender: str, repeat: int, seconds: float) -> Sample:
+    return Sample("records", contender, "peer", repeat=repeat, order=repeat, object_size=10,
+                  requested_bytes=5, seconds=seconds, ttfb_seconds=None, cpu_seconds=0.1, get_requests=None, bytes_fetched=None,
+                  bytes_wasted=None, peak_inflight_bytes=None)  # fmt: skip
+
+
+def test_paired_ratio_is_the_median_of_per_repeat_ratios() -> None:
+    samples = [_sample("s3x:default", r, s) for r, s in enumerate([1.0, 2.0, 1.0])]
+    samples += [_sample("peer:pyarrow", r, s) for r, s in enumerate([3.0, 2.0, 1.5])]
+    assert paired(samples, "records", "s3x:default", "peer:pyarrow") == 1.5
+    assert paired(samples, "records", "s3x:default", "peer:s3fs") is None
+    table = e2e_markdown(RunInfo(command="s3conf bench --e2e", target="moto", seed=1, repeats=3), samples, [])
+    assert "| peer:pyarrow | 2.000 | 0.100 | n/a | n/a | 1.50x |" in table
