@@ -32,9 +32,11 @@ def test_needed_bytes_follow_the_metadata(small_parquet: bytes) -> None:
 
 
 def _sample(contender: str, repeat: int, seconds: float) -> Sample:
-    return Sample("records", contender, "peer", repeat=repeat, order=repeat, object_size=10,
-                  requested_bytes=5, seconds=seconds, ttfb_seconds=None, cpu_seconds=0.1, get_requests=None, bytes_fetched=None,
-                  bytes_wasted=None, peak_inflight_bytes=None)  # fmt: skip
+    return Sample(
+        "records", contender, "peer", repeat=repeat, order=repeat, object_size=10, requested_bytes=5,
+        seconds=seconds, ttfb_seconds=None, cpu_seconds=0.1, get_requests=None, bytes_fetched=None,
+        bytes_wasted=None, peak_inflight_bytes=None,
+    )  # fmt: skip
 
 
 def test_paired_ratio_is_the_median_of_per_repeat_ratios() -> None:
