@@ -26,7 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from s3conf.endpoint import Endpoint
+from s3conf.endpoint import Endpoint, endpoint_url
 from s3conf.errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -70,10 +70,9 @@ def resolve_endpoint(endpoint: Endpoint | None, config: S3Config) -> Endpoint | 
         return endpoint
     if config.endpoint is None:
         return None
-    url = config.endpoint if "://" in config.endpoint else f"{config.endpoint_protocol}://{config.endpoint}"
     return Endpoint(
         name=config.endpoint,
-        url=url.rstrip("/"),
+        url=endpoint_url(config.endpoint, config.endpoint_protocol),
         region=config.region or "us-east-1",
         access_key=config.access_key,
         secret_key=config.secret_key,

@@ -56,12 +56,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from s3conf.entropy import MAX_LENGTH as MAX_ENTROPY_LENGTH
 from s3conf.errors import ConfigError
 from s3conf.readpolicy import POLICIES, parse_policy
-from s3conf.redaction import MASK, Secret
+from s3conf.redaction import MASK, Secret, redact_userinfo, shown
 from s3conf.values import (
     BOOL_HINT,
     DURATION_HINT,
+    MAX_DURATION,
     SIZE_HINT,
     GiB,
     InvalidValueError,
@@ -72,6 +74,7 @@ from s3conf.values import (
     complaining,
     parse_bool,
     parse_duration,
+    parse_endpoint,
     parse_int,
     parse_protocol,
     parse_secret,
@@ -122,6 +125,7 @@ _size = complaining(parse_size, f"not a size ({SIZE_HINT})")
 _duration = complaining(parse_duration, f"not a duration ({DURATION_HINT})")
 _bool = complaining(parse_bool, f"not a boolean ({BOOL_HINT})")
 _policy = complaining(parse_policy, f"not a read policy ({', '.join(sorted(POLICIES))})")
+_seconds = at_least(0, exclusive=True, at_most=MAX_DURATION, unit=" s (7 days)")
 
 # The one table of settings. Order is the order `s3conf config` prints.
 SPECS: tuple[KeySpec, ...] = (
@@ -148,7 +152,7 @@ SPECS: tuple[KeySpec, ...] = (
             description="vectored reads never merge past this many bytes per GET"),
     KeySpec("s3.spi.endpoint-protocol", "endpoint_protocol", parse_protocol,
             description="protocol for s3x:// endpoints and host-only endpoints"),
-    KeySpec("s3.spi.endpoint", "endpoint", parse_text, None, ("s3.endpoint", "fs.s3a.endpoint"),
+    KeySpec("s3.spi.endpoint", "endpoint", parse_endpoint, None, ("s3.endpoint", "fs.s3a.endpoint"),
             description="host[:port] or URL of the store; unset means AWS"),
     KeySpec("s3.spi.force-path-style", "force_path_style", _bool, None,
             ("s3.path.style.access", "s3.path-style-access", "fs.s3a.path.style.access"),
@@ -161,13 +165,13 @@ SPECS: tuple[KeySpec, ...] = (
             secret=True, description="secret access key (never shown)"),
     KeySpec("s3.entropy.key", "entropy_key", parse_text,
             description="path substring replaced by random characters (Flink)"),
-    KeySpec("s3.entropy.length", "entropy_length", _int, at_least(1),
+    KeySpec("s3.entropy.length", "entropy_length", _int, at_least(1, at_most=MAX_ENTROPY_LENGTH),
             description="random characters injected for the entropy key"),
-    KeySpec("s3.spi.timeouts.connect", "connect_timeout", _duration, at_least(0, exclusive=True),
+    KeySpec("s3.spi.timeouts.connect", "connect_timeout", _duration, _seconds,
             description="seconds to establish a connection"),
-    KeySpec("s3.spi.timeouts.read", "read_timeout", _duration, at_least(0, exclusive=True),
+    KeySpec("s3.spi.timeouts.read", "read_timeout", _duration, _seconds,
             description="seconds to wait for response bytes"),
-    KeySpec("s3.spi.timeouts.write", "write_timeout", _duration, at_least(0, exclusive=True),
+    KeySpec("s3.spi.timeouts.write", "write_timeout", _duration, _seconds,
             description="seconds for one upload request"),
     KeySpec("s3.spi.write.multipart-threshold", "multipart_threshold", _size, at_least(1),
             description="writes above this size use a multipart upload"),
@@ -203,11 +207,11 @@ def spec_for(key: str) -> KeySpec:
     try:
         return _BY_NAME[key]
     except KeyError:
-        raise ConfigError(f"unknown configuration key {key!r}") from None
+        raise ConfigError(f"unknown configuration key {shown(key)}") from None
 
 
 def _shown(spec: KeySpec, raw: object) -> str:
-    return MASK if spec.secret else repr(raw)
+    return MASK if spec.secret else shown(raw)
 
 
 def _named(spec: KeySpec, given: str) -> str:
@@ -226,11 +230,11 @@ def _parse_layer(entries: list[tuple[str, object, str]]) -> dict[str, _Value]:
     layer: dict[str, _Value] = {}
     for given, raw, source in entries:
         if not isinstance(given, str):
-            raise ConfigError(f"configuration keys must be strings, got {given!r} (from {source})")
+            raise ConfigError(f"configuration keys must be strings, got {shown(given)} (from {source})")
         spec = _BY_NAME.get(given)
         if spec is None:
             if given.startswith("s3."):
-                raise ConfigError(f"unknown configuration key {given!r} (from {source})")
+                raise ConfigError(f"unknown configuration key {shown(given)} (from {source})")
             continue
         if raw is None:
             continue
@@ -238,7 +242,7 @@ def _parse_layer(entries: list[tuple[str, object, str]]) -> dict[str, _Value]:
             value = spec.parse(raw)
             problem = spec.check(value) if spec.check else None
         except InvalidValueError as error:
-            problem = str(error)
+            problem = error.complaint
         if problem:
             raise ConfigError(f"{_named(spec, given)} = {_shown(spec, raw)} (from {source}): {problem}")
         earlier = layer.get(spec.field)
@@ -311,6 +315,10 @@ def overrides(mapping: Mapping[str, object]) -> Iterator[None]:
         yield
     finally:
         set_overrides(previous)
+
+
+def _field_repr(value: object) -> str:
+    return repr(redact_userinfo(value)) if isinstance(value, str) else repr(value)
 
 
 @dataclass(frozen=True)
@@ -422,10 +430,24 @@ class S3Config:
         return getattr(self, spec_for(key).field)
 
     def describe(self) -> list[tuple[str, str | int | float | bool | None, str]]:
-        """``(key, value, source)`` for every setting, secrets shown as ``***``, for display."""
+        """``(key, value, source)`` for every setting, for display: secrets as ``***``, and text that
+        looks like userinfo (``s5cmd`` arguments with a URL, say) redacted."""
         rows: list[tuple[str, str | int | float | bool | None, str]] = []
         for spec in SPECS:
             value = self.get(spec.key)
-            shown = MASK if spec.secret and value is not None else value
-            rows.append((spec.key, shown, self.source(spec.key)))
+            if spec.secret and value is not None:
+                value = MASK
+            elif isinstance(value, str):
+                value = redact_userinfo(value)
+            rows.append((spec.key, value, self.source(spec.key)))
         return rows
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{spec.field}={_field_repr(getattr(self, spec.field))}" for spec in _FIELD_ORDER)
+        return f"S3Config({fields})"
+
+
+_FIELD_ORDER: tuple[KeySpec, ...] = tuple(
+    _BY_FIELD[name] for name in S3Config.__dataclass_fields__ if name in _BY_FIELD
+)
+"""Specs in the order of the dataclass fields, so ``repr`` reads like the generated one."""

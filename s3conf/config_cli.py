@@ -15,6 +15,7 @@ from typing import Any
 
 from s3conf.config import S3Config, is_known_key, spec_for
 from s3conf.errors import ConfigError
+from s3conf.redaction import shown
 from s3conf.values import format_size
 
 
@@ -69,15 +70,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     for key in explicit:
         if not is_known_key(key):
-            print(f"s3conf config: note: {key!r} is not an s3conf key; ignored", file=sys.stderr)
+            print(f"s3conf config: note: {shown(key)} is not an s3conf key; ignored", file=sys.stderr)
     rows = config.describe()
     if args.json:
         document = {key: {"value": value, "source": source} for key, value, source in rows}
         print(json.dumps(document, indent=2))
         return 0
     key_width = max(len(key) for key, _, _ in rows)
-    shown = [(key, _shown(key, value), source) for key, value, source in rows]
-    value_width = max(len(value) for _, value, _ in shown)
-    for key, value, source in shown:
+    displayed = [(key, _shown(key, value), source) for key, value, source in rows]
+    value_width = max(len(value) for _, value, _ in displayed)
+    for key, value, source in displayed:
         print(f"{key:<{key_width}}  {value:<{value_width}}  {source}".rstrip())
     return 0

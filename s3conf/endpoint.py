@@ -24,9 +24,51 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from s3conf.errors import InvalidURIError
-from s3conf.redaction import MASK, Secret
+from s3conf.redaction import MASK, Secret, shown
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def endpoint_url(setting: str, protocol: str) -> str:
+    """The URL an ``s3.spi.endpoint`` setting names: a full URL as given, ``host[:port]`` with ``protocol``.
+
+    >>> endpoint_url("localhost:9000", "http"), endpoint_url("https://s3.example.com/", "http")
+    ('http://localhost:9000', 'https://s3.example.com')
+    """
+    url = setting if "://" in setting else f"{protocol}://{setting}"
+    return url.rstrip("/")
+
+
+def endpoint_url_problem(url: str) -> str | None:
+    """Why ``url`` is not an endpoint URL (``http(s)://host[:port]``), or ``None`` when it is one.
+
+    The answer never quotes the URL (callers show it through :func:`s3conf.redaction.shown`), and no
+    ``ValueError`` of :func:`urllib.parse.urlsplit` escapes: it raises for unbalanced IPv6 brackets and
+    for characters that NFKC normalisation turns into ``/``, ``?``, ``#``, ``@`` or ``:``, and quotes
+    the whole netloc, credentials included, when it does.
+
+    >>> endpoint_url_problem("http://127.0.0.1:9000") is None
+    True
+    >>> endpoint_url_problem("http://AK:SK@h:9000"), endpoint_url_problem("http://h:99999")
+    ('must not contain credentials', 'port out of range 1-65535 (at most 5 digits)')
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "not a URL (unbalanced IPv6 brackets, or characters that normalise to URL delimiters)"
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or any(c.isspace() for c in parts.netloc):
+        return "must be http(s)://host[:port]"
+    if "@" in parts.netloc:
+        return "must not contain credentials"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "must have no path, query or fragment"
+    port_text = parts.netloc.rpartition("]")[2].partition(":")[2]
+    if port_text and not (port_text.isascii() and port_text.isdigit()):
+        return "the port must be a number"
+    # Length first: urlsplit's .port, like int(), refuses more than 4300 digits with a bare ValueError.
+    if port_text and not (len(port_text) <= 5 and 1 <= int(port_text) <= 65535):
+        return "port out of range 1-65535 (at most 5 digits)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -49,19 +91,13 @@ class Endpoint:
     def __post_init__(self) -> None:
         if isinstance(self.secret_key, str):
             object.__setattr__(self, "secret_key", Secret(self.secret_key))
-        parts = urlsplit(self.url)
-        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-            raise InvalidURIError(f"endpoint URL must be http(s)://host[:port], got {self.url!r}")
-        if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-            raise InvalidURIError(
-                f"endpoint URL must have no path, query or credentials: {parts.scheme}://{parts.hostname}..."
-            )
-        try:
-            parts.port  # noqa: B018 - validates the port
-        except ValueError as error:
-            raise InvalidURIError(f"endpoint URL has a bad port: {self.url!r}") from error
+        problem = endpoint_url_problem(self.url)
+        if problem:
+            raise InvalidURIError(f"endpoint URL {shown(self.url)}: {problem}")
         if (self.access_key is None) != (self.secret_key is None):
-            raise InvalidURIError(f"endpoint {self.name!r}: access key and secret key must be given together")
+            raise InvalidURIError(
+                f"endpoint {shown(self.name)}: access key and secret key must be given together"
+            )
 
     def __repr__(self) -> str:
         secret = MASK if self.secret_key is not None else None

@@ -36,11 +36,14 @@ import string
 from typing import TYPE_CHECKING
 
 from s3conf.errors import ConfigError
+from s3conf.redaction import shown
 
 if TYPE_CHECKING:
     from s3conf.config import S3Config
 
 ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
+MAX_LENGTH = 1024
+"""An S3 key is at most 1024 bytes: longer entropy cannot be part of one (``s3.entropy.length``)."""
 _URI_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/]*")
 
 
@@ -61,9 +64,11 @@ class EntropyInjector:
 
     def __init__(self, key: str, length: int = 4, rng: random.Random | None = None) -> None:
         if not isinstance(key, str) or not key:
-            raise ConfigError(f"s3.entropy.key = {key!r}: must be a non-empty string")
-        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise ConfigError(f"s3.entropy.length = {length!r}: must be an integer >= 1")
+            raise ConfigError(f"s3.entropy.key = {shown(key)}: must be a non-empty string")
+        if isinstance(length, bool) or not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
+            raise ConfigError(
+                f"s3.entropy.length = {shown(length)}: must be an integer from 1 to {MAX_LENGTH}"
+            )
         self.key = key
         self.length = length
         self.rng = rng if rng is not None else random.SystemRandom()

@@ -36,7 +36,7 @@ from s3conf.config import S3Config
 from s3conf.endpoint import Endpoint
 from s3conf.errors import InvalidURIError, ObjectNotFoundError
 from s3conf.fs import FileStat, S3FileSystem, parse_mode
-from s3conf.redaction import Secret
+from s3conf.redaction import Secret, shown
 from s3conf.uri import check_bucket_name
 
 __all__ = ["S3XFileSystem"]
@@ -131,7 +131,7 @@ class S3XFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unty
         stripped = self._strip_protocol(path)
         hostport, _, rest = stripped.partition("/")
         if not hostport:
-            raise InvalidURIError(f"s3x path needs host:port/bucket/key, got {stripped!r}")
+            raise InvalidURIError(f"s3x path needs host:port/bucket/key, got {shown(stripped)}")
         bucket, _, key = rest.partition("/")
         if bucket:
             check_bucket_name(bucket)

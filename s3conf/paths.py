@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from s3conf.endpoint import Endpoint
+from s3conf.redaction import shown
 from s3conf.uri import check_bucket_name, format_uri, parse_uri
 
 _DOTS = (".", "..")
@@ -177,7 +178,9 @@ class S3Path:
         if not isinstance(other, S3Path):
             raise TypeError(f"cannot {operation} S3Path and {type(other).__name__}")
         if other._location() != self._location():
-            raise ValueError(f"cannot {operation} paths of different locations: {self!r} and {other!r}")
+            raise ValueError(
+                f"cannot {operation} paths of different locations: {self._shown()} and {other._shown()}"
+            )
         return other
 
     def joinpath(self, *others: S3Path | str) -> S3Path:
@@ -217,11 +220,11 @@ class S3Path:
         base = self._coerce(other, "relate")
         if base._absolute != self._absolute:
             kinds = ("absolute", "relative") if self._absolute else ("relative", "absolute")
-            raise ValueError(f"cannot relate {kinds[0]} {str(self)!r} to {kinds[1]} {str(base)!r}")
+            raise ValueError(f"cannot relate {kinds[0]} {shown(str(self))} to {kinds[1]} {shown(str(base))}")
         mine = _normalized(self._parts, self._absolute)
         theirs = _normalized(base._parts, base._absolute)
         if mine[: len(theirs)] != theirs:
-            raise ValueError(f"{str(self)!r} is not relative to {str(base)!r}")
+            raise ValueError(f"{shown(str(self))} is not relative to {shown(str(base))}")
         rest = mine[len(theirs) :]
         return self._make(False, rest, self._directory if rest else True)
 
@@ -241,9 +244,9 @@ class S3Path:
                 one element.
         """
         if not self._parts or self._parts[-1] in _DOTS:
-            raise ValueError(f"{str(self)!r} has no name to replace")
+            raise ValueError(f"{shown(str(self))} has no name to replace")
         if not name or "/" in name or name in _DOTS:
-            raise ValueError(f"invalid path element {name!r}")
+            raise ValueError(f"invalid path element {shown(name)}")
         return self._make(self._absolute, (*self._parts[:-1], name), self._directory)
 
     def as_uri(self) -> str:
@@ -263,7 +266,9 @@ class S3Path:
 
     def _order_key(self, other: S3Path) -> tuple[tuple[tuple[str, ...], bool], tuple[tuple[str, ...], bool]]:
         if other._location() != self._location():
-            raise ValueError(f"cannot order paths of different locations: {self!r} and {other!r}")
+            raise ValueError(
+                f"cannot order paths of different locations: {self._shown()} and {other._shown()}"
+            )
         mine, theirs = self._identity(), other._identity()
         return (mine[1], mine[2]), (theirs[1], theirs[2])
 
@@ -300,3 +305,12 @@ class S3Path:
     def __repr__(self) -> str:
         endpoint = f", endpoint={self._endpoint.netloc!r}" if self._endpoint is not None else ""
         return f"S3Path({self._bucket!r}, {str(self)!r}{endpoint})"
+
+    def _shown(self) -> str:
+        """The ``repr`` for an error message: the path text through :func:`~s3conf.redaction.shown`.
+
+        ``repr`` itself stays exact (a key with ``@`` is legal and a path is not a secret); a message
+        redacts because it may end up in a log the path's owner never sees.
+        """
+        endpoint = f", endpoint={self._endpoint.netloc!r}" if self._endpoint is not None else ""
+        return f"S3Path({self._bucket!r}, {shown(str(self))}{endpoint})"

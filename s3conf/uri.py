@@ -49,7 +49,7 @@ from urllib.parse import quote, unquote
 
 from s3conf.endpoint import Endpoint
 from s3conf.errors import InvalidURIError
-from s3conf.redaction import MASK, Secret
+from s3conf.redaction import MASK, Secret, shown, userinfo_span
 
 SCHEMES = {"s3": "s3", "s3a": "s3", "s3p": "s3", "s3x": "s3x"}
 """Accepted schemes and the canonical scheme each one means."""
@@ -61,6 +61,7 @@ _BUCKET_CHARS = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
 _IPV4_LIKE = re.compile(r"\d+\.\d+\.\d+\.\d+")
 _HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9._-]*[a-z0-9_])?")
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_ZONE = re.compile(r"[A-Za-z0-9._~-]+")
 
 
 def check_bucket_name(bucket: str) -> str:
@@ -82,7 +83,7 @@ def check_bucket_name(bucket: str) -> str:
         raise TypeError(f"bucket name must be a str, got {type(bucket).__name__}")
     problem = _bucket_problem(bucket)
     if problem:
-        raise InvalidURIError(f"invalid bucket name {bucket!r}: {problem}")
+        raise InvalidURIError(f"invalid bucket name {shown(bucket)}: {problem}")
     return bucket
 
 
@@ -103,7 +104,7 @@ def _bucket_problem(bucket: str) -> str:
 def _check_protocol(protocol: str) -> str:
     normal = protocol.lower() if isinstance(protocol, str) else protocol
     if normal not in PROTOCOLS:
-        raise InvalidURIError(f"endpoint protocol must be 'http' or 'https', got {protocol!r}")
+        raise InvalidURIError(f"endpoint protocol must be 'http' or 'https', got {shown(protocol)}")
     return str(normal)
 
 
@@ -188,24 +189,20 @@ class _Parser:
         self.uri = uri
         start = uri.find("://")
         self.rest_start = start + 3 if start >= 0 else 0
-        at = uri.rfind("@")
-        # Everything from the authority to the last '@' may hold credentials, even when an unencoded
-        # '/' in a secret makes the real authority ambiguous; errors never show that span.
-        self.secret_span = (self.rest_start, at) if start >= 0 and at >= self.rest_start else (0, 0)
-
-    def display(self) -> str:
-        lo, hi = self.secret_span
-        return self.uri[:lo] + MASK + self.uri[hi:] if hi > lo else self.uri
+        # Everything that may be userinfo (up to the last '@', wherever the scheme separator is, even
+        # when an unencoded '/' in a secret makes the real authority ambiguous) is never shown.
+        self.secret_span = userinfo_span(uri) or (0, 0)
 
     def show(self, start: int, end: int) -> str:
-        """``repr`` of ``uri[start:end]``, or the mask when it overlaps the possibly secret span."""
+        """``repr`` of ``uri[start:end]`` (shortened if huge), or the mask when it overlaps the
+        possibly secret span."""
         lo, hi = self.secret_span
         if start < hi and end > lo:
             return repr(MASK)
-        return repr(self.uri[start:end])
+        return shown(self.uri[start:end])
 
     def fail(self, message: str) -> InvalidURIError:
-        return InvalidURIError(f"{message} in URI {self.display()!r}")
+        return InvalidURIError(f"{message} in URI {shown(self.uri)}")
 
     def decode(self, start: int, end: int, what: str, *, secret: bool = False) -> str:
         text = self.uri[start:end]
@@ -248,7 +245,7 @@ def parse_uri(uri: str, *, protocol: str = "https") -> S3URI:
         raise p.fail("missing scheme (expected s3://, s3a://, s3p:// or s3x://)")
     given = uri[:scheme_end].lower()
     if given not in SCHEMES:
-        raise p.fail(f"unknown scheme {uri[:scheme_end]!r} (expected s3, s3a, s3p or s3x)")
+        raise p.fail(f"unknown scheme {p.show(0, scheme_end)} (expected s3, s3a, s3p or s3x)")
     for char, part, code in (("?", "query", "%3F"), ("#", "fragment", "%23")):
         index = uri.find(char, p.rest_start)
         if index >= 0:
@@ -302,6 +299,11 @@ def _parse_endpoint(p: _Parser, start: int, end: int, protocol: str) -> Endpoint
         host = hostport[1:close]
         if not _is_ipv6(host):
             raise p.fail(f"invalid IPv6 host {p.show(host_start, host_start + close + 1)}")
+        if not _ZONE.fullmatch(host.partition("%")[2] or "-"):
+            raise p.fail(
+                f"invalid IPv6 zone in {p.show(host_start, host_start + close + 1)}: "
+                "only ASCII letters, digits, '.', '-', '_' and '~' are allowed"
+            )
         host_text = f"[{host.lower()}]"
         after = hostport[close + 1 :]
         if after and not after.startswith(":"):
@@ -312,21 +314,12 @@ def _parse_endpoint(p: _Parser, start: int, end: int, protocol: str) -> Endpoint
         host, port_sep, port = hostport.partition(":")
         if not host:
             raise p.fail("empty endpoint host (expected s3x://host[:port]/bucket/key)")
-        if not _HOST_NAME.fullmatch(host.lower()):
+        if not (host.isascii() and _HOST_NAME.fullmatch(host.lower())):
             raise p.fail(f"invalid endpoint host {p.show(host_start, host_start + len(host))}")
         host_text = host.lower()
         port_text = port if port_sep else None
         port_start = host_start + len(host) + 1
-    port_number = PROTOCOLS[protocol]
-    if port_text is not None:
-        shown = p.show(port_start, end)
-        if not port_text:
-            raise p.fail("empty port after ':'")
-        if not (port_text.isascii() and port_text.isdigit()):
-            raise p.fail(f"invalid port {shown}")
-        port_number = int(port_text)
-        if not 1 <= port_number <= 65535:
-            raise p.fail(f"port {shown} out of range 1-65535")
+    port_number = PROTOCOLS[protocol] if port_text is None else _parse_port(p, port_text, port_start, end)
     netloc = f"{host_text}:{port_number}"
     return Endpoint(
         name=netloc,
@@ -335,6 +328,20 @@ def _parse_endpoint(p: _Parser, start: int, end: int, protocol: str) -> Endpoint
         secret_key=Secret(secret_key) if secret_key is not None else None,
         path_style=True,
     )
+
+
+def _parse_port(p: _Parser, port_text: str, start: int, end: int) -> int:
+    """The port in ``p.uri[start:end]`` (``port_text``): 1-65535, ASCII digits, leading zeros allowed."""
+    if not port_text:
+        raise p.fail("empty port after ':'")
+    if not (port_text.isascii() and port_text.isdigit()):
+        raise p.fail(f"invalid port {p.show(start, end)}")
+    # Compare the length first: int() refuses strings of more than 4300 digits with a bare ValueError.
+    digits = port_text.lstrip("0") or "0"
+    port_number = int(digits) if len(digits) <= 5 else 65536
+    if not 1 <= port_number <= 65535:
+        raise p.fail(f"port {p.show(start, end)} out of range 1-65535")
+    return port_number
 
 
 def _is_ipv6(host: str) -> bool:

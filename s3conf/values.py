@@ -2,8 +2,14 @@
 
 Kept apart from :mod:`s3conf.config` (which layers and records values) because they are useful on
 their own (the benchmark CLI parses ``--sizes 256KiB,4MiB`` with them) and are tested as a table.
-Parsers raise ``ValueError`` (public ones) or :class:`InvalidValueError` (a complaint that
-:mod:`s3conf.config` turns into a :class:`~s3conf.errors.ConfigError` naming key, value and source).
+Parsers raise ``ValueError``; an :class:`InvalidValueError` (also a ``ValueError``) carries a
+complaint that :mod:`s3conf.config` turns into a :class:`~s3conf.errors.ConfigError` naming key, value
+and source. No parser lets another exception type escape for any input: numbers too large to convert
+(``OverflowError``, or Python's 4300-digit limit on ``int()``) are complaints like any other.
+
+Bounds, so that a value that passes here cannot fail later in a socket or the OS: counts and sizes
+are at most :data:`MAX_INTEGER` (2**63 - 1), durations at most :data:`MAX_DURATION` (7 days; a socket
+timeout above about 9.2e9 s is an ``OverflowError`` on Linux).
 """
 
 from __future__ import annotations
@@ -13,12 +19,19 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from s3conf.redaction import Secret
+from s3conf.endpoint import endpoint_url, endpoint_url_problem
+from s3conf.redaction import Secret, shown
 
 KiB = 1 << 10
 MiB = 1 << 20
 GiB = 1 << 30
 TiB = 1 << 40
+MAX_INTEGER = (1 << 63) - 1
+"""Largest count or size a setting may hold (a signed 64-bit integer, what S3 and the OS take)."""
+MAX_DURATION = 7 * 86400.0
+"""Longest duration a setting may hold, in seconds (7 days)."""
+_MAX_DIGITS = 40
+"""Digits beyond which a number is too large whatever its unit; checked before ``int()`` runs."""
 
 _SIZE_UNITS: dict[str, int] = {
     "": 1, "b": 1, "byte": 1, "bytes": 1,
@@ -44,8 +57,37 @@ DURATION_HINT = "expected seconds, or a number with ms, s, min, h or d"
 BOOL_HINT = "expected true/false, yes/no or 1/0"
 
 
-class InvalidValueError(Exception):
-    """A parser's or range check's complaint, turned into a ConfigError with key and source."""
+_NO_VALUE = object()
+
+
+class InvalidValueError(ValueError):
+    """A parser's or range check's complaint, turned into a ConfigError with key and source.
+
+    :attr:`complaint` says what is wrong without the value (the ConfigError names it once, redacted);
+    ``str()`` adds the value, for callers of the public parsers.
+    """
+
+    def __init__(self, complaint: str, value: object = _NO_VALUE) -> None:
+        self.complaint = complaint
+        super().__init__(complaint if value is _NO_VALUE else f"{complaint}: {shown(value)}")
+
+
+def _decimal(text: str, value: object, too_large: str) -> int:
+    """``int(text)`` for a signed run of digits, refusing (not crashing on) numbers of any length.
+
+    ``int()`` raises a bare ``ValueError`` beyond 4300 digits, leading zeros included; no setting needs
+    more than :data:`_MAX_DIGITS` significant ones.
+    """
+    body = text.strip()
+    sign = -1 if body.startswith("-") else 1
+    digits = body.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS:
+        raise InvalidValueError(too_large, value)
+    try:
+        return sign * int(digits)
+    except ValueError:
+        pass  # a digit int() reads differently from the pattern: not a number (raised below, no context)
+    raise InvalidValueError("not an integer", value)
 
 
 def parse_size(value: object) -> int:
@@ -65,8 +107,9 @@ def parse_size(value: object) -> int:
     if isinstance(value, str):
         match = _SIZE_RE.fullmatch(value)
         if match and match.group(2).lower() in _SIZE_UNITS:
-            return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
-    raise ValueError(f"not a size: {value!r} ({SIZE_HINT})")
+            number = _decimal(match.group(1), value, f"too large (at most {MAX_INTEGER} bytes)")
+            return number * _SIZE_UNITS[match.group(2).lower()]
+    raise ValueError(f"not a size: {shown(value)} ({SIZE_HINT})")
 
 
 def format_size(size: int) -> str:
@@ -85,16 +128,26 @@ def format_size(size: int) -> str:
 def parse_duration(value: object) -> float:
     """Seconds from a number or a string such as ``30``, ``30s``, ``5min``, ``500ms``, ``1.5h``.
 
+    An integer too large for a float is infinite (and refused by the range checks), not an
+    ``OverflowError``.
+
     >>> parse_duration("5min"), parse_duration("500ms"), parse_duration(30), parse_duration("2.5")
     (300.0, 0.5, 30.0, 2.5)
+    >>> parse_duration(10**400), parse_duration(-(10**400))
+    (inf, -inf)
     """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, float):
+        return value
     if isinstance(value, str):
         match = _DURATION_RE.fullmatch(value)
         if match and match.group(2).lower() in _DURATION_UNITS:
             return float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
-    raise ValueError(f"not a duration: {value!r} ({DURATION_HINT})")
+    raise ValueError(f"not a duration: {shown(value)} ({DURATION_HINT})")
 
 
 def parse_bool(value: object) -> bool:
@@ -113,15 +166,24 @@ def parse_bool(value: object) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise ValueError(f"not a boolean: {value!r} ({BOOL_HINT})")
+    raise ValueError(f"not a boolean: {shown(value)} ({BOOL_HINT})")
 
 
 def parse_int(value: object) -> int:
+    """An integer from an int or a decimal string; bounds are the range check's business.
+
+    >>> parse_int(" 42 "), parse_int(7)
+    (42, 7)
+    >>> parse_int("9" * 5000)
+    Traceback (most recent call last):
+    ...
+    s3conf.values.InvalidValueError: too large (at most 9223372036854775807): '99999...
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and _INT_RE.fullmatch(value):
-        return int(value)
-    raise InvalidValueError("not an integer")
+        return _decimal(value, value, f"too large (at most {MAX_INTEGER})")
+    raise InvalidValueError("not an integer", value)
 
 
 def parse_text(value: object) -> str:
@@ -138,6 +200,28 @@ def parse_secret(value: object) -> Secret:
     return Secret(parse_text(value))
 
 
+def parse_endpoint(value: object) -> str:
+    """An ``s3.spi.endpoint`` value: ``host[:port]`` or ``http(s)://host[:port]``, checked now.
+
+    Checking here (not when a client is first built) lets the error name the key and the layer; the
+    value is kept as given, and :func:`s3conf.endpoint.endpoint_url` makes the URL from it.
+
+    >>> parse_endpoint("localhost:9000")
+    'localhost:9000'
+    >>> parse_endpoint("http://AK:SEKRET@localhost:9000")
+    Traceback (most recent call last):
+    ...
+    s3conf.values.InvalidValueError: must not contain credentials (use s3.access-key and s3.secret-key)
+    """
+    text = parse_text(value)
+    problem = endpoint_url_problem(endpoint_url(text, "https"))
+    if problem == "must not contain credentials":
+        problem += " (use s3.access-key and s3.secret-key)"
+    if problem:
+        raise InvalidValueError(problem)
+    return text
+
+
 def parse_protocol(value: object) -> str:
     text = parse_text(value).strip().lower()
     if text not in ("http", "https"):
@@ -151,18 +235,27 @@ def complaining(parser: Callable[[object], Any], complaint: str) -> Callable[[ob
     def parse(value: object) -> Any:
         try:
             return parser(value)
+        except InvalidValueError:
+            raise
         except ValueError:
             raise InvalidValueError(complaint) from None
 
     return parse
 
 
-def at_least(low: float, *, exclusive: bool = False) -> Callable[[Any], str | None]:
+def at_least(
+    low: float, *, exclusive: bool = False, at_most: float = MAX_INTEGER, unit: str = ""
+) -> Callable[[Any], str | None]:
+    """A range check: ``value >= low`` (``> low`` if ``exclusive``) and ``value <= at_most``; NaN fails."""
+
     def check(value: Any) -> str | None:
-        if exclusive and not (value > low and math.isfinite(value)):
+        if exclusive and not value > low:
             return f"must be > {low:g}"
-        if not exclusive and value < low:
+        if not exclusive and not value >= low:
             return f"must be >= {low}"
+        if not value <= at_most:
+            limit = f"{at_most:g}" if isinstance(at_most, float) else str(at_most)
+            return f"must be at most {limit}{unit}"
         return None
 
     return check

@@ -202,7 +202,7 @@ OUT_OF_RANGE = [
     ("s3.spi.write.part-size", 5 * GiB + 1, "must be between 5MiB and 5GiB"),
     ("s3.spi.timeouts.connect", 0, "must be > 0"),
     ("s3.spi.timeouts.read", "-1s", "must be > 0"),
-    ("s3.spi.timeouts.write", float("inf"), "must be > 0"),
+    ("s3.spi.timeouts.write", float("inf"), "must be at most 604800 s (7 days)"),
     ("s3.spi.timeouts.write", float("nan"), "must be > 0"),
     ("s3.entropy.length", 0, "must be >= 1"),
     ("s3.entropy.key", "", "must not be empty"),
