@@ -1,7 +1,10 @@
 """Automation entry points: ``nox -s tests``, ``conformance``, ``bench``, ``report``, ``lint``, ``typecheck``.
 
 Every session installs what it needs itself, so the README's two commands work on a machine that has
-only Python and pip. Long jobs (full conformance sweep, benchmark matrices, long hypothesis profiles) are
+only Python (with its ``venv`` module). Sessions run on the interpreter that runs nox (any Python the
+project supports): the README creates ``.venv`` with the system's ``python3`` and runs nox from it, so
+a Debian/Ubuntu system Python (PEP 668, no ``pip install`` outside a venv), a pyenv one and CI all take
+the same path. Long jobs (full conformance sweep, benchmark matrices, long hypothesis profiles) are
 their own sessions; ``tests`` runs a quick slice of each.
 """
 
@@ -13,10 +16,10 @@ nox.options.sessions = ["lint", "typecheck", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "uv|virtualenv"
 
-PYTHON = "3.11"
-# s3fs (a peer in the benchmarks) needs aiobotocore, which pins botocore below the newest boto3.
-# Capping boto3 here keeps pip from backtracking for minutes or resolving s3fs to an ancient release.
-PEER_CONSTRAINTS = ["boto3<1.44", "s3fs>=2024.2"]
+# None: the interpreter running nox. A pinned "3.11" would make nox skip every session (exit 0, nothing
+# run) on a machine whose only Python is another supported version, e.g. Ubuntu 24.04's 3.12.
+PYTHON = None
+nox.options.error_on_missing_interpreters = True
 
 
 @nox.session(python=PYTHON)
@@ -36,14 +39,14 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def conformance(session: nox.Session) -> None:
     """Run the conformance catalog on every locally available target and write the reports."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[conformance,servers,containers]")
     session.run("s3conf", "conformance", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Fragment size x number sweeps beside the raw-GET limit and peer readers."""
-    session.install("-e", ".[test,peers]", *PEER_CONSTRAINTS)
+    session.install("-e", ".[bench,peers]")
     session.run("s3conf", "bench", *session.posargs)
 
 
@@ -67,6 +70,31 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the library and the launchers."""
     session.install("-e", ".[dev]")
     session.run("mypy")
+
+
+# Every extra the README documents; `nox -s extras` resolves each with plain pip 23 (see below).
+DOCUMENTED_EXTRAS = (
+    "conformance",
+    "servers",
+    "containers",
+    "localstack",
+    "data",
+    "peers",
+    "bench",
+    "test",
+    "dev",
+)
+
+
+@nox.session(python=PYTHON, venv_backend="venv")
+def extras(session: nox.Session) -> None:
+    """Each documented extra resolves with plain pip 23.2.1 (no uv): ``pip install --dry-run .[EXTRA]``.
+
+    Opt-in (a few minutes: pip 23 backtracks), run after changing any requirement in pyproject.toml.
+    """
+    session.install("pip==23.2.1")
+    for extra in session.posargs or DOCUMENTED_EXTRAS:
+        session.run("python", "-m", "pip", "install", "--dry-run", "--quiet", f".[{extra}]")
 
 
 @nox.session(python=PYTHON)

@@ -37,22 +37,39 @@ def test_readme_python_examples_run(index: int) -> None:
     assert runner.summarize(verbose=False).failed == 0
 
 
+def _setup_commands() -> list[str]:
+    return _blocks("bash")[0].strip().splitlines()
+
+
 def test_first_commands_are_the_two_setup_commands() -> None:
-    first_block = _blocks("bash")[0].strip().splitlines()
-    assert first_block == [
-        'python3 -m pip install "nox[uv]" && python3 -m nox -s conformance',
-        'python3 -m pip install "nox[uv]" && python3 -m nox -s tests',
-    ]
+    """Two lines that make their own venv: a bare `python3 -m pip install` fails under PEP 668."""
+    setup = 'python3 -m venv .venv && .venv/bin/python -m pip install "nox[uv]" && '
+    assert _setup_commands() == [f"{setup}.venv/bin/nox -s conformance", f"{setup}.venv/bin/nox -s tests"]
+    for line in _setup_commands():
+        assert " pip install" not in line.replace(".venv/bin/python -m pip install", "")
 
 
 def test_ci_runs_the_readme_test_command() -> None:
+    """.ci/run reads the command from the README (so they cannot drift) and also runs it on Debian's
+    system Python in a fresh clone."""
     ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
-    assert 'pip install --quiet --upgrade "nox[uv]"' in ci
-    assert "python3 -m nox -s tests" in ci
+    assert "README.md" in ci
+    assert "TEST_COMMAND=$(readme_command 2)" in ci
+    assert 'bash -c "$TEST_COMMAND"' in ci
+    assert "PATH=/usr/bin:/bin" in ci
+    assert "git clone" in ci
+    assert "python3 -m pip install" not in ci
+
+
+def test_noxfile_sessions_run_on_the_python_that_runs_nox() -> None:
+    """A pinned version would make nox skip every session, exit 0, on a system with another Python."""
+    noxfile = NOXFILE.read_text(encoding="utf-8")
+    assert "PYTHON = None" in noxfile
+    assert "error_on_missing_interpreters = True" in noxfile
 
 
 @pytest.mark.parametrize(
-    "session", ["tests", "conformance", "bench", "report", "lint", "typecheck", "thorough"]
+    "session", ["tests", "conformance", "bench", "report", "lint", "typecheck", "thorough", "extras"]
 )
 def test_readme_sessions_exist_in_the_noxfile(session: str) -> None:
     readme = README.read_text(encoding="utf-8")
