@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from s3conf.errors import ConfigError
+from s3conf.errors import ConfigError, TargetUnavailableError
 from s3conf.values import format_size, parse_size
 from suites.bench.workloads import WORKLOADS, select_workloads
 
@@ -102,7 +102,11 @@ def _spec_and_command(args: argparse.Namespace) -> tuple[Any, str]:
     preset = PRESETS["quick" if args.quick else "full" if args.full else "default"]
     sizes = parse_sizes(args.sizes, "--sizes") if args.sizes else preset["sizes"]
     numbers = parse_ints(args.numbers, "--numbers") if args.numbers else preset["numbers"]
-    object_size = parse_size(args.object_size) if args.object_size else preset["object_size"]
+    object_size = (
+        parse_sizes(args.object_size, "--object-size")[0] if args.object_size else preset["object_size"]
+    )
+    if args.repeats is not None and args.repeats < 1:
+        raise ConfigError(f"--repeats: {args.repeats} is not an integer >= 1")
     repeats = args.repeats or preset["repeats"]
     limits = parse_ints(args.limit_concurrency, "--limit-concurrency") if args.limit_concurrency else None
     limits = limits or preset["limit_concurrency"]
@@ -151,21 +155,28 @@ def _progress_bar() -> tuple[Any, Callable[[int], Callable[[str], None]]]:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    """``s3conf bench``: start the target, run the sweep, save results and write the report."""
+    """``s3conf bench``: start the target, run the sweep, save results and write the report.
+
+    Exit codes: 0 results (and report) written; 1 the target failed to start or a transfer failed; 2 a
+    usage error (bad option, unknown or unavailable target, missing extra), one line on stderr.
+    """
     from emulators.registry import create_emulator, options_from_env
     from suites.bench import results
     from suites.bench.build import build_report, default_out_dir
     from suites.bench.runner import TargetInfo, run_sweep
 
     spec, command = _spec_and_command(args)
+    if not args.no_report:
+        # Fail before a sweep of minutes, not after it: the report needs the `data` extra.
+        import matplotlib  # noqa: F401
+        import pandas  # noqa: F401
     options = options_from_env(
         os.environ, endpoint=args.endpoint, access_key=args.access_key, secret_key=args.secret_key
     )
     emulator = create_emulator(args.target, **options)
     ok, reason = emulator.available()
     if not ok:
-        print(f"target {args.target} is not available here: {reason}")
-        return 2
+        raise TargetUnavailableError(f"target {args.target!r} is not available here: {reason}")
     out_dir = Path(args.out) if args.out else default_out_dir()
     if args.e2e:
         command += " --e2e" + (" --no-grid" if args.no_grid else "")

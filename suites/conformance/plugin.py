@@ -6,12 +6,16 @@ Loaded with ``-p suites.conformance.plugin`` (``s3conf conformance`` does this).
 Options:
     ``--conformance``: run the whole catalog on every selected target (env ``S3CONF_CONFORMANCE=1``).
     ``--check PATTERN``: only checks whose id matches the glob (repeatable), e.g. ``range.*``.
+    ``--exclude PATTERN``: leave out checks whose id matches the glob (repeatable).
+    ``--not-offered FILE``: a declaration of what the store does not offer (see ``not_offered.py``);
+    those checks are reported as ``n/a`` (not applicable) with the declared reason instead of running.
     ``--conformance-results PATH``: write the results JSON (schema: ``results.schema.json``).
     ``--conformance-command TEXT``: the command line to record in the results (already redacted).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import platform
 import sys
@@ -22,7 +26,8 @@ from typing import Any
 import pytest
 
 from s3conf import __version__
-from suites.conformance.catalog import all_checks
+from suites.conformance.catalog import Check, all_checks
+from suites.conformance.not_offered import NotOffered, load_not_offered
 
 SCHEMA_VERSION = 1
 TARGETS_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
@@ -36,6 +41,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--check", action="append", default=[], metavar="PATTERN", help="only checks matching this glob"
+    )
+    group.addoption(
+        "--exclude", action="append", default=[], metavar="PATTERN", help="leave out checks matching glob"
+    )
+    group.addoption(
+        "--not-offered",
+        metavar="FILE",
+        help="TOML declaring what the store does not offer; those checks are reported not applicable",
     )
     group.addoption("--conformance-results", metavar="PATH", help="write results JSON here")
     group.addoption("--conformance-command", metavar="TEXT", help="command line recorded in the results")
@@ -51,6 +64,45 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(
             ResultsCollector(config, Path(path), command), "s3conf-conformance-results"
         )
+
+
+NOT_OFFERED_KEY = pytest.StashKey[NotOffered]()
+
+
+def _not_offered(config: pytest.Config) -> NotOffered:
+    if NOT_OFFERED_KEY not in config.stash:
+        path = config.getoption("--not-offered", default=None)
+        try:
+            table = load_not_offered(Path(path), [c.id for c in all_checks()]) if path else NotOffered()
+        except (OSError, ValueError) as error:
+            raise pytest.UsageError(f"--not-offered: {error}") from None
+        config.stash[NOT_OFFERED_KEY] = table
+    return config.stash[NOT_OFFERED_KEY]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """After the catalog's own selection (``conftest.py``): ``--exclude``, then ``--not-offered``."""
+    excludes: list[str] = list(config.getoption("--exclude", default=None) or [])
+    declared = _not_offered(config)
+    kept, deselected = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        check = callspec.params.get("check") if callspec is not None else None
+        if not isinstance(check, Check):
+            kept.append(item)
+            continue
+        if any(fnmatch.fnmatchcase(check.id, pattern) for pattern in excludes):
+            deselected.append(item)
+            continue
+        reason = declared.reason(check.id, check.requires)
+        if reason is not None:
+            item.user_properties.append(("s3conf_not_applicable", reason))
+            item.add_marker(pytest.mark.skip(reason=f"not applicable: {reason}"))
+        kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 def _property(report: pytest.TestReport, name: str) -> str | None:
@@ -100,7 +152,10 @@ class ResultsCollector:
         result["duration"] = round(result["duration"] + report.duration, 4)
         xfail_reason = _property(report, "s3conf_expected_failure")
         result["expected_failure"] = xfail_reason
-        if report.when == "call":
+        not_applicable = _property(report, "s3conf_not_applicable")
+        if not_applicable is not None and report.skipped:
+            result["outcome"], result["reason"] = "n/a", f"not applicable: {not_applicable}"
+        elif report.when == "call":
             if hasattr(report, "wasxfail") and report.skipped:
                 result["outcome"], result["reason"] = "xfail", _message(report)
             elif report.failed and str(report.longrepr).startswith("[XPASS(strict)]"):
@@ -158,4 +213,4 @@ class ResultsCollector:
         )
 
 
-OUTCOMES = ("pass", "fail", "xfail", "xpass", "skip", "error")
+OUTCOMES = ("pass", "fail", "xfail", "xpass", "skip", "n/a", "error")

@@ -26,6 +26,7 @@ SYMBOLS = {
     "xfail": "⚠️ xfail",
     "xpass": "❗ XPASS",
     "skip": "➖ skip",
+    "n/a": "⬜ n/a",
     "error": "💥 ERROR",
 }
 
@@ -75,15 +76,17 @@ def render_markdown(document: dict[str, Any]) -> str:
         "",
         "## Targets",
         "",
-        "| target | version | endpoint | pass | fail | xfail | xpass | skip | error |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| target | version | endpoint | pass | fail | xfail | xpass | skip | n/a | error |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in targets:
         info = document["targets"].get(name, {})
         counts = document.get("summary", {}).get(name, {})
         lines.append(
             f"| {name} | {info.get('version') or '?'} | {info.get('endpoint') or '-'} | "
-            + " | ".join(str(counts.get(k, 0)) for k in ("pass", "fail", "xfail", "xpass", "skip", "error"))
+            + " | ".join(
+                str(counts.get(k, 0)) for k in ("pass", "fail", "xfail", "xpass", "skip", "n/a", "error")
+            )
             + " |"
         )
     lines += ["", "Launch flags (as close to AWS behaviour as each server allows):", ""]
@@ -171,7 +174,8 @@ def render_html(document: dict[str, Any]) -> str:
             f"<tr><td>{esc(name)}</td><td>{esc(str(info.get('version') or '?'))}</td>"
             f"<td><code>{esc(' '.join(info.get('launch_flags') or []))}</code></td>"
             + "".join(
-                f"<td>{counts.get(k, 0)}</td>" for k in ("pass", "fail", "xfail", "xpass", "skip", "error")
+                f"<td>{counts.get(k, 0)}</td>"
+                for k in ("pass", "fail", "xfail", "xpass", "skip", "n/a", "error")
             )
             + "</tr>"
         )
@@ -195,7 +199,7 @@ run {esc(str(document.get("created")))} &ndash; {esc(str(document.get("finished"
 Command: <code>{esc(str(document.get("command")))}</code></p>
 <h2>Targets</h2>
 <table><tr><th>target</th><th>version</th><th>launch flags</th><th>pass</th><th>fail</th><th>xfail</th>
-<th>xpass</th><th>skip</th><th>error</th></tr>
+<th>xpass</th><th>skip</th><th>n/a</th><th>error</th></tr>
 {"".join(summary)}</table>
 <h2>Matrix</h2>
 <table><tr><th>check</th><th>operation</th><th>expected (AWS)</th>{target_headers}</tr>
