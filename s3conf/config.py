@@ -177,6 +177,10 @@ SPECS: tuple[KeySpec, ...] = (
             description="writes above this size use a multipart upload"),
     KeySpec("s3.spi.write.part-size", "multipart_part_size", _size, between(5 * MiB, 5 * GiB),
             description="bytes per multipart part (S3 allows 5MiB..5GiB)"),
+    KeySpec("s3.spi.write.max-parts-in-flight", "max_parts_in_flight", _int, between(1, 1000),
+            description="part buffers a writer holds (filling + uploading); bounds its memory"),
+    KeySpec("s3.spi.write.spool", "write_spool", _bool,
+            description="spool writes to a local temp file and upload on close (default: stream)"),
     KeySpec("s3.connection.maximum", "connection_maximum", _int, at_least(1),
             ("fs.s3a.connection.maximum",), description="HTTP connection pool size"),
     KeySpec("s3.s5cmd.path", "s5cmd_path", parse_text, description="s5cmd binary for bulk copies (Flink)"),
@@ -346,6 +350,8 @@ class S3Config:
     write_timeout: float = 300.0
     multipart_threshold: int = 8 * MiB
     multipart_part_size: int = 8 * MiB
+    max_parts_in_flight: int = 8
+    write_spool: bool = False
     max_inflight_bytes: int = 256 * MiB
     read_policy: str = "adaptive"
     read_min_fetch: int = 16 * KiB

@@ -67,6 +67,15 @@ class TransferError(S3ConfError, OSError):
     """A transfer failed after its retries were exhausted."""
 
 
+class MultipartAbortError(TransferError):
+    """A multipart upload could not be aborted: it may still be pending (and billed) on the store.
+
+    ``upload_id`` names it, so it can be aborted later (``s3conf.multipart.abort_pending_uploads``).
+    """
+
+    upload_id: str | None = None
+
+
 class TargetError(S3ConfError, RuntimeError):
     """A conformance/benchmark target failed to start, stop or answer."""
 

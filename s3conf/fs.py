@@ -22,13 +22,12 @@ keys as a file tree. The decisions, after the Java NIO.2 provider (see ``DESIGN.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -44,10 +43,12 @@ from s3conf.errors import (
     ObjectNotFoundError,
     UnsupportedOperationError,
 )
+from s3conf.fetchpool import FetchPool
 from s3conf.listing import directory_prefix, glob_regex, implied_directories, literal_prefix
+from s3conf.multipart import MultipartUpload, part_ranges, part_size_for, run_parts
 from s3conf.paths import S3Path
 from s3conf.reader import S3Reader
-from s3conf.writer import MAX_PARTS, S3Writer
+from s3conf.writer import S3Writer
 
 __all__ = ["EPOCH", "FileStat", "S3FileSystem", "parse_mode"]
 
@@ -58,7 +59,6 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _NOT_FOUND = frozenset({"NoSuchKey", "404", "NotFound"})
 _DELETE_BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
-_COPY_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -508,47 +508,16 @@ class S3FileSystem:
         )
 
     def _copy_multipart(self, source_key: str, destination_key: str, info: FileStat) -> None:
-        part_size = max(self.config.multipart_part_size, -(-info.size // MAX_PARTS))
-        created = self._call(
-            self.client.create_multipart_upload, destination_key, Bucket=self.bucket, Key=destination_key
-        )
-        upload_id = created["UploadId"]
+        """``UploadPartCopy`` ranges in parallel on the shared pool, through the one multipart engine."""
+        part_size = part_size_for(info.size, self.config.multipart_part_size)
+        upload = MultipartUpload.create(self.client, self.bucket, destination_key)
         source = {"Bucket": self.bucket, "Key": source_key}
-        condition = {"CopySourceIfMatch": info.etag} if info.etag else {}
-
-        def copy_part(number: int, start: int) -> dict[str, Any]:
-            end = min(start + part_size, info.size) - 1
-            response = self._call(
-                self.client.upload_part_copy,
-                destination_key,
-                Bucket=self.bucket,
-                Key=destination_key,
-                UploadId=upload_id,
-                PartNumber=number,
-                CopySource=source,
-                CopySourceRange=f"bytes={start}-{end}",
-                **condition,
-            )
-            return {"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]}
-
-        try:
-            starts = range(0, info.size, part_size)
-            with ThreadPoolExecutor(max_workers=min(_COPY_CONCURRENCY, len(starts))) as pool:
-                parts = list(pool.map(copy_part, range(1, len(starts) + 1), starts))
-            self._call(
-                self.client.complete_multipart_upload,
-                destination_key,
-                Bucket=self.bucket,
-                Key=destination_key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-            )
-        except BaseException:
-            with contextlib.suppress(ClientError, BotoCoreError):
-                self.client.abort_multipart_upload(
-                    Bucket=self.bucket, Key=destination_key, UploadId=upload_id
-                )
-            raise
+        jobs = [
+            partial(upload.copy_part, number, source, offset, offset + length - 1, if_match=info.etag)
+            for number, offset, length in part_ranges(info.size, part_size)
+        ]
+        pool = FetchPool.shared(self.config)
+        run_parts(upload, jobs, pool, max_in_flight=self.config.max_parts_in_flight)
 
     def move(self, source: S3Path | str, destination: S3Path | str) -> None:
         """Copy then delete the source. Not atomic: S3 has no rename, so a crash can leave both."""

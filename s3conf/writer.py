@@ -1,23 +1,43 @@
-"""Spooling writer: bytes go to a local temporary file and reach S3 only on ``close()``.
+"""Streaming writer: parts go up while the caller writes; nothing is visible before ``close()``.
 
-S3 has no append and no partial overwrite, so a writable handle cannot stream into an object the way
-a local file does. Like the Java NIO.2 provider, :class:`S3Writer` gathers everything in a temporary
-file and uploads it when the handle is closed: one ``PutObject`` below
-``s3.spi.write.multipart-threshold``, otherwise a multipart upload whose parts (``...part-size`` each)
-go up in parallel on a small bounded pool. Nothing is visible in the bucket before ``close()``
-returns, and nothing ever becomes visible when the upload fails, when :meth:`S3Writer.abort` is
-called, or when the ``with`` block that owns the writer raises: a started multipart upload is aborted
-(so no orphaned parts keep costing storage) and the temporary file is always deleted.
+S3 has no append and no partial overwrite, so a writable handle cannot grow an object the way a local
+file grows. :class:`S3Writer` cuts what it is given into parts of ``s3.spi.write.part-size``:
 
-``create_new=True`` is an exclusive create (``open(..., "xb")``): the upload carries
-``If-None-Match: *`` (on ``PutObject`` and on ``CompleteMultipartUpload``) so the store itself refuses
-to replace an existing key, which is race-free where a HEAD-then-PUT check is not. A refusal raises
-:class:`~s3conf.errors.ObjectExistsError` (a ``FileExistsError``) and the existing object is left as
-it was. A target that rejects the header as unimplemented raises
-:class:`~s3conf.errors.ConditionalWriteUnsupportedError`; we never fall back to an unsafe check.
+* **Small objects** (below ``s3.spi.write.multipart-threshold`` at ``close()``) stay in memory and go
+  up as one ``PutObject`` at ``close()``.
+* **Larger objects stream.** Once the bytes written reach the threshold, a multipart upload starts
+  and every full part is uploaded on the shared bounded pool (:class:`~s3conf.fetchpool.FetchPool`)
+  while the caller keeps writing; ``close()`` sends the last part and completes the upload.
+  Memory is bounded by ``s3.spi.write.max-parts-in-flight`` part buffers (filling, waiting and
+  uploading together): when all are in use, ``write()`` blocks until a part upload ends
+  (back-pressure). Bytes are copied once, from the caller's buffer into the part buffer, which is
+  handed to botocore as is and recycled for a later part.
+* **Spooling** (``s3.spi.write.spool=true``, or ``spool=True``) is for callers who must not hold parts
+  in memory: bytes go to a temporary file (in ``spool_dir``) and are uploaded at ``close()`` through
+  the same engine, with parts sized to the now known total (S3's 10,000-part limit). A streaming
+  writer cannot know the total, so it refuses part 10,001 with an error naming the settings.
 
-A handle is write-only (read XOR write, as in the Java provider): reading back what was written
-before it is uploaded would give answers no other client can see.
+The threshold cannot exceed what the buffers hold: when all of them are full before the threshold
+is reached, the multipart upload starts then. With a threshold above the part size, an object
+between the two is joined from its part buffers for its single PUT (one extra copy of that object).
+
+Guarantees (kept from the spooling writer this replaces): nothing appears at the key before
+``close()`` returns; when the ``with`` block raises, :meth:`S3Writer.abort` is called, or a part or
+the completion fails after botocore's retries, no object appears (or the old one stays), queued parts
+are cancelled, running ones awaited and the multipart upload aborted; when the abort itself fails,
+the error that caused it is raised with a note naming the upload (:mod:`s3conf.multipart`). A process
+killed outright cannot abort: its upload stays pending (never an object) until
+:func:`s3conf.multipart.abort_pending_uploads` or a lifecycle rule removes it.
+
+``create_new=True`` is an exclusive create (``open(..., "xb")``): the ``PutObject`` or
+``CompleteMultipartUpload`` carries ``If-None-Match: *``, so the store itself refuses to replace an
+existing key (race-free, unlike HEAD-then-PUT). A refusal raises
+:class:`~s3conf.errors.ObjectExistsError`; a target that rejects the header as unimplemented raises
+:class:`~s3conf.errors.ConditionalWriteUnsupportedError`. A target that silently ignores it cannot be
+detected here: the conformance suite reports such targets; we never emulate the check.
+
+A handle is write-only (read XOR write): reading back bytes not yet uploaded would answer what no
+other client can see.
 """
 
 from __future__ import annotations
@@ -27,55 +47,64 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from s3conf.client import translate_error
-from s3conf.errors import ConditionalWriteUnsupportedError, ObjectExistsError, TransferError
+from s3conf.errors import MultipartAbortError
+from s3conf.fetchpool import FetchPool
+from s3conf.multipart import (
+    MAX_PARTS,
+    MIN_PART_SIZE,
+    MultipartUpload,
+    PartRunner,
+    Submitter,
+    call_s3,
+    part_ranges,
+    part_size_for,
+)
+from s3conf.partbuffers import BufferStats, PartBuffers
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
     from s3conf.config import S3Config
 
-__all__ = ["MAX_PARTS", "MIN_PART_SIZE", "S3Writer"]
+__all__ = ["MAX_PARTS", "MIN_PART_SIZE", "S3Writer", "WriterStats"]
 
 _log = logging.getLogger(__name__)
 
-MIN_PART_SIZE = 5 * 1024 * 1024
-"""S3's minimum size for every part but the last."""
 
-MAX_PARTS = 10_000
-"""S3's maximum number of parts in one multipart upload."""
+@dataclass(frozen=True)
+class WriterStats:
+    """What a writer did, for tests and benchmarks.
 
-_DEFAULT_MAX_CONCURRENCY = 4
-_PRECONDITION_CODES = frozenset({"PreconditionFailed", "412"})
-_UNIMPLEMENTED_CODES = frozenset({"NotImplemented", "501"})
+    Attributes:
+        bytes_written: bytes accepted by ``write()``.
+        parts_uploaded: parts of the completed multipart upload (0 after a single PUT).
+        spooled: whether bytes went through a temporary file.
+        buffers: part-buffer counters (peak bytes held, back-pressure waits...).
+    """
 
-
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
+    bytes_written: int
+    parts_uploaded: int
+    spooled: bool
+    buffers: BufferStats
 
 
 class S3Writer(io.RawIOBase):
-    """A write-only, non-seekable handle that uploads its bytes to ``bucket/key`` on close.
+    """A write-only, non-seekable handle whose bytes become ``bucket/key`` when it is closed.
 
     Args:
         client: a boto3 S3 client (see :func:`s3conf.client.make_client`).
         bucket: the bucket name.
         key: the object key the upload creates or replaces.
-        config: supplies ``multipart_threshold`` and ``multipart_part_size``.
+        config: supplies the threshold, part size, parts in flight and the spool switch.
         create_new: refuse to replace an existing key (``If-None-Match: *``).
-        spool_dir: where the temporary file lives (default: :func:`tempfile.gettempdir`); tests point it
-            at a private directory to prove the file is deleted.
-        max_concurrency: parts uploaded at the same time; bounds memory to about this many parts.
-
-    The part size grows beyond the configured one when needed to stay within S3's 10,000-part limit,
-    so a very large spool still uploads instead of failing at part 10,001.
+        spool_dir: where a spooling writer's temporary file lives (default: the system temp dir).
+        pool: runs part uploads; default the process-wide :meth:`FetchPool.shared` pool.
+        spool: overrides ``s3.spi.write.spool``.
+        max_parts_in_flight: overrides ``s3.spi.write.max-parts-in-flight``.
     """
 
     def __init__(
@@ -87,30 +116,50 @@ class S3Writer(io.RawIOBase):
         config: S3Config,
         create_new: bool = False,
         spool_dir: str | os.PathLike[str] | None = None,
-        max_concurrency: int = _DEFAULT_MAX_CONCURRENCY,
+        pool: Submitter | None = None,
+        spool: bool | None = None,
+        max_parts_in_flight: int | None = None,
     ) -> None:
         super().__init__()
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
+        parts_in_flight = config.max_parts_in_flight if max_parts_in_flight is None else max_parts_in_flight
+        if parts_in_flight < 1:
+            raise ValueError(f"max_parts_in_flight must be >= 1, got {parts_in_flight!r}")
         self._client = client
         self.bucket = bucket
         self.key = key
         self.create_new = create_new
         self._threshold = int(config.multipart_threshold)
         self._part_size = max(int(config.multipart_part_size), MIN_PART_SIZE)
-        self._max_concurrency = max_concurrency
-        fd, self._spool_path = tempfile.mkstemp(prefix="s3conf-spool-", dir=spool_dir)
-        self._spool = os.fdopen(fd, "w+b")
+        self._parts_in_flight = parts_in_flight
+        self._pool: Submitter = pool if pool is not None else FetchPool.shared(config)
+        self._spooling = config.write_spool if spool is None else spool
+        self._spool: io.BufferedRandom | None = None
+        self._spool_path: str | None = None
+        if self._spooling:
+            fd, self._spool_path = tempfile.mkstemp(prefix="s3conf-spool-", dir=spool_dir)
+            self._spool = os.fdopen(fd, "w+b")
+        self._buffers = PartBuffers(count=parts_in_flight, part_size=self._part_size)
+        self._current: bytearray | None = None
+        self._filled = 0
+        self._held: list[bytearray] = []
+        self._upload: MultipartUpload | None = None
+        self._runner: PartRunner | None = None
+        self._next_part = 1
         self._size = 0
         self.aborted = False
         self.parts_uploaded = 0
+        """Parts of the completed multipart upload (0 after a single PUT): which path ran."""
         self.upload_id: str | None = None
         """The multipart upload this writer started, kept after close so callers can audit it."""
-        """Parts sent by a multipart upload (0 after a single PUT): lets tests see which path ran."""
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
-        return f"S3Writer(bucket={self.bucket!r}, key={self.key!r}, {state}, {self._size} bytes spooled)"
+        return f"S3Writer(bucket={self.bucket!r}, key={self.key!r}, {state}, {self._size} bytes written)"
+
+    @property
+    def stats(self) -> WriterStats:
+        """Counters so far (peak buffered bytes, back-pressure waits, parts)."""
+        return WriterStats(self._size, self.parts_uploaded, self._spooling, self._buffers.stats)
 
     # -- io.RawIOBase ---------------------------------------------------------------------------------
     def readable(self) -> bool:
@@ -123,7 +172,7 @@ class S3Writer(io.RawIOBase):
         return True
 
     def seekable(self) -> bool:
-        """``False``: bytes are appended to the spool; S3 has no partial overwrite to mirror a seek."""
+        """``False``: bytes are appended; S3 has no partial overwrite to mirror a seek."""
         return False
 
     def tell(self) -> int:
@@ -132,40 +181,87 @@ class S3Writer(io.RawIOBase):
         return self._size
 
     def write(self, data: Buffer) -> int:
-        """Append ``data`` to the spool; returns its full length (a spool write never comes up short)."""
+        """Take all of ``data``; may block while every part buffer is in use (back-pressure).
+
+        Raises:
+            S3ConfError: a part upload already failed (the upload is aborted and the handle closed).
+        """
         self._check_open()
         view = memoryview(data).cast("B")
-        self._spool.write(view)
-        self._size += view.nbytes
+        if self._spool is not None:
+            self._spool.write(view)
+            self._size += view.nbytes
+            return view.nbytes
+        try:
+            self._raise_part_failure()
+            self._append(view)
+        except BaseException as error:
+            try:
+                self._abandon(error)
+            finally:
+                self._release()
+                super().close()
+            raise
         return view.nbytes
 
+    def _append(self, view: memoryview) -> None:
+        position, total = 0, view.nbytes
+        while position < total:
+            if self._current is None:
+                self._current = self._buffers.acquire()
+                self._raise_part_failure()
+            buffer = self._current
+            filled = self._filled
+            take = min(self._part_size - filled, total - position)
+            if filled == len(buffer):
+                buffer += view[position : position + take]  # a fresh buffer grows
+                self._buffers.grew()
+            else:
+                buffer[filled : filled + take] = view[position : position + take]  # a recycled one
+            self._filled = filled + take
+            position += take
+            self._size += take
+            if self._filled == self._part_size:
+                self._part_full()
+
     def flush(self) -> None:
-        """Flush the spool to the OS; nothing is uploaded before :meth:`close`."""
-        if not self.closed and not self._spool.closed:
+        """Nothing to do: bytes are uploaded in parts as they fill, and the rest on :meth:`close`."""
+        if self._spool is not None and not self._spool.closed:
             self._spool.flush()
 
     def close(self) -> None:
-        """Upload the spooled bytes, then release the spool. Idempotent.
+        """Upload what is left and publish the object. Idempotent.
 
-        On failure the object is not created (or not replaced), a multipart upload is aborted, the
-        spool is deleted and the handle is closed; the error propagates as an ``s3conf.errors`` class.
+        On failure nothing is published (or replaced), the multipart upload is aborted, the spool is
+        deleted and the handle is closed; the error propagates as an ``s3conf.errors`` class.
         """
         if self.closed:
             return
         try:
-            self._spool.flush()
-            self._upload()
+            if self._spool is not None:
+                self._upload_spool()
+            else:
+                self._finish_stream()
+        except BaseException as error:
+            self._abandon(error)
+            raise
         finally:
-            self._discard_spool()
+            self._release()
             super().close()
 
     def abort(self) -> None:
-        """Close without uploading: the bucket is left exactly as it was. Idempotent."""
+        """Close without publishing: the bucket is left as it was. Idempotent.
+
+        Raises:
+            MultipartAbortError: the started multipart upload could not be aborted (it may be pending).
+        """
         if self.closed:
             return
-        self.aborted = True
-        self._discard_spool()
-        super().close()
+        try:
+            self._abandon(None)
+        finally:
+            self._release()
+            super().close()
 
     def __exit__(
         self,
@@ -173,123 +269,139 @@ class S3Writer(io.RawIOBase):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        """Upload when the block succeeded; abort when it raised, so half-written data never lands."""
-        if exc_type is None:
+        """Publish when the block succeeded; abort when it raised, so half-written data never lands."""
+        if exc is None:
             self.close()
-        else:
-            self.abort()
+            return
+        if not self.closed:
+            try:
+                self._abandon(exc)  # a failed abort becomes a note on exc, which keeps propagating
+            finally:
+                self._release()
+                super().close()
 
     def __del__(self) -> None:
-        # A writer dropped without close() never publishes: half-written output must not appear.
-        # (IOBase.__del__ would call close() and upload whatever happened to be spooled.)
-        with contextlib.suppress(AttributeError):
+        # A writer dropped without close() never publishes (IOBase.__del__ would call close()).
+        with contextlib.suppress(AttributeError, MultipartAbortError):
             self.abort()
 
-    # -- upload ---------------------------------------------------------------------------------------
+    # -- parts ----------------------------------------------------------------------------------------
     def _check_open(self) -> None:
         if self.closed:
             raise ValueError(f"I/O operation on closed S3Writer for {self.bucket}/{self.key}")
 
-    def _discard_spool(self) -> None:
-        with contextlib.suppress(OSError):
-            self._spool.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self._spool_path)
+    def _raise_part_failure(self) -> None:
+        if self._runner is not None:
+            self._runner.raise_failure()
 
-    def _upload(self) -> None:
-        if self._size >= self._threshold and self._size > 0:
-            self._upload_multipart()
-        else:
-            self._put_single()
+    def _part_full(self) -> None:
+        buffer, self._current, self._filled = self._current, None, 0
+        assert buffer is not None
+        if self._upload is not None:
+            self._submit(buffer)
+            return
+        self._held.append(buffer)
+        if self._size >= self._threshold or len(self._held) >= self._parts_in_flight:
+            self._start_multipart()
 
-    def _conditional_kwargs(self) -> dict[str, str]:
-        return {"IfNoneMatch": "*"} if self.create_new else {}
+    def _start_multipart(self) -> None:
+        self._upload = MultipartUpload.create(self._client, self.bucket, self.key, create_new=self.create_new)
+        self.upload_id = self._upload.upload_id
+        self._runner = PartRunner(self._pool, self._parts_in_flight)
+        held, self._held = self._held, []
+        for buffer in held:
+            self._submit(buffer)
 
-    def _call(self, operation: Callable[..., Any], **kwargs: Any) -> Any:
-        """Run one S3 call, turning botocore errors into the s3conf tree (named by bucket and key)."""
+    def _submit(self, buffer: bytearray) -> None:
+        upload, runner = self._upload, self._runner
+        assert upload is not None
+        assert runner is not None
+        number = self._next_part
+        self._next_part += 1
+        buffers = self._buffers
+        runner.submit(lambda: upload.upload_part(number, buffer), on_done=lambda: buffers.release(buffer))
+
+    def _last_buffer(self) -> bytearray | None:
+        """The partly filled buffer, trimmed to its bytes (``None`` when there is none)."""
+        buffer, filled = self._current, self._filled
+        self._current, self._filled = None, 0
+        if buffer is None:
+            return None
+        if filled == 0:
+            self._buffers.release(buffer)
+            return None
         try:
-            return operation(Bucket=self.bucket, Key=self.key, **kwargs)
-        except ClientError as error:
-            code = _error_code(error)
-            if self.create_new and code in _PRECONDITION_CODES:
-                raise ObjectExistsError(
-                    f"object already exists: s3://{self.bucket}/{self.key} (exclusive create refused)"
-                ) from error
-            if self.create_new and code in _UNIMPLEMENTED_CODES:
-                raise ConditionalWriteUnsupportedError(
-                    f"target does not implement If-None-Match on writes; cannot create "
-                    f"s3://{self.bucket}/{self.key} exclusively"
-                ) from error
-            raise translate_error(error, self.bucket, self.key) from error
-        except BotoCoreError as error:
-            raise TransferError(f"upload of s3://{self.bucket}/{self.key} failed: {error}") from error
+            del buffer[filled:]  # shrinks in place; the trimmed buffer is not recycled
+        except BufferError:  # a view of this recycled buffer is still alive somewhere: copy instead
+            self._buffers.release(buffer)
+            return bytearray(memoryview(buffer)[:filled])
+        return buffer
 
-    def _put_single(self) -> None:
-        self._spool.seek(0)
-        body = self._spool.read()
-        self._call(self._client.put_object, Body=body, **self._conditional_kwargs())
+    def _finish_stream(self) -> None:
+        last = self._last_buffer()
+        if self._upload is None and (self._size < self._threshold or self._size == 0):
+            self._put_single([*self._held, last] if last is not None else self._held)
+            return
+        if self._upload is None:
+            self._start_multipart()
+        if last is not None:
+            self._submit(last)
+        self._complete()
 
-    def _effective_part_size(self) -> int:
-        part_size = self._part_size
-        while -(-self._size // part_size) > MAX_PARTS:
-            part_size *= 2
-        return part_size
+    def _complete(self) -> None:
+        assert self._upload is not None
+        assert self._runner is not None
+        self._runner.join()
+        self._upload.complete()
+        self.parts_uploaded = len(self._upload.parts)
 
-    def _read_part(self, offset: int, length: int) -> bytes:
-        # A separate handle per part keeps reads independent across pool threads.
-        with open(self._spool_path, "rb") as spool:
-            spool.seek(offset)
-            return spool.read(length)
+    def _put_single(self, buffers: list[bytearray]) -> None:
+        body: bytes | bytearray = buffers[0] if len(buffers) == 1 else b"".join(buffers)
+        conditional = {"IfNoneMatch": "*"} if self.create_new else {}
+        call_s3(
+            self._client.put_object,
+            self.bucket,
+            self.key,
+            create_new=self.create_new,
+            Body=body,
+            **conditional,
+        )
 
-    def _upload_part(self, upload_id: str, number: int, offset: int, length: int) -> dict[str, Any]:
-        body = self._read_part(offset, length)
-        response = self._call(self._client.upload_part, UploadId=upload_id, PartNumber=number, Body=body)
-        return {"PartNumber": number, "ETag": response["ETag"]}
+    def _upload_spool(self) -> None:
+        spool = self._spool
+        assert spool is not None
+        spool.flush()
+        spool.seek(0)
+        if self._size < self._threshold or self._size == 0:
+            self._put_single([bytearray(spool.read())])
+            return
+        part_size = part_size_for(self._size, self._part_size)
+        self._buffers = PartBuffers(count=self._parts_in_flight, part_size=part_size)
+        self._start_multipart()
+        for _number, _offset, length in part_ranges(self._size, part_size):
+            buffer = self._buffers.acquire(length)
+            self._raise_part_failure()
+            if spool.readinto(buffer) != length:
+                raise OSError(f"spool file of s3://{self.bucket}/{self.key} ended early")
+            self._submit(buffer)
+        self._complete()
 
-    def _upload_multipart(self) -> None:
-        part_size = self._effective_part_size()
-        created = self._call(self._client.create_multipart_upload)
-        upload_id: str = created["UploadId"]
-        self.upload_id = upload_id
-        try:
-            ranges = [
-                (number, offset, min(part_size, self._size - offset))
-                for number, offset in enumerate(range(0, self._size, part_size), start=1)
-            ]
-            workers = min(self._max_concurrency, len(ranges))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3conf-upload") as pool:
-                futures: list[Future[dict[str, Any]]] = [
-                    pool.submit(self._upload_part, upload_id, number, offset, length)
-                    for number, offset, length in ranges
-                ]
-                done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-                for future in pending:
-                    future.cancel()
-            for future in done:
-                failure = future.exception()
-                if failure is not None:
-                    raise failure
-            parts = [future.result() for future in futures]
-            self.parts_uploaded = len(parts)
-            self._call(
-                self._client.complete_multipart_upload,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-                **self._conditional_kwargs(),
-            )
-        except BaseException:
-            self._abort_multipart(upload_id)
-            raise
+    # -- giving up ------------------------------------------------------------------------------------
+    def _abandon(self, cause: BaseException | None) -> None:
+        """Stop every part and abort the multipart upload (see :meth:`MultipartUpload.abort`)."""
+        self.aborted = True
+        if self._runner is not None:
+            self._runner.cancel()
+        if self._upload is not None and not self._upload.completed:
+            self._upload.abort(cause=cause)
 
-    def _abort_multipart(self, upload_id: str) -> None:
-        try:
-            self._client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=upload_id)
-        except (ClientError, BotoCoreError) as error:
-            # The original failure matters more; the orphaned upload is logged so it can be cleaned up.
-            _log.warning(
-                "could not abort multipart upload %s of s3://%s/%s: %s",
-                upload_id,
-                self.bucket,
-                self.key,
-                error,
-            )
+    def _release(self) -> None:
+        self._current = None
+        self._held = []
+        self._buffers.clear()
+        if self._spool is not None:
+            with contextlib.suppress(OSError):
+                self._spool.close()
+        if self._spool_path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._spool_path)
