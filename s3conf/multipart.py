@@ -30,6 +30,7 @@ secrets) and continues with :meth:`MultipartUpload.resume` in another process. D
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -58,6 +59,7 @@ __all__ = [
     "abort_pending_uploads",
     "call_s3",
     "list_pending_uploads",
+    "multipart_etag",
     "part_ranges",
     "part_size_for",
     "run_parts",
@@ -120,19 +122,31 @@ def call_s3(
     try:
         return operation(Bucket=bucket, Key=key, **kwargs)
     except ClientError as error:
-        code = error_code(error)
-        if create_new and code in _PRECONDITION_CODES:
-            raise ObjectExistsError(
-                f"object already exists: s3://{bucket}/{key} (exclusive create refused)"
-            ) from error
-        if create_new and code in _UNIMPLEMENTED_CODES:
-            raise ConditionalWriteUnsupportedError(
-                f"target does not implement If-None-Match on writes; cannot create s3://{bucket}/{key} "
-                "exclusively"
-            ) from error
-        raise translate_error(error, bucket, key) from error
+        raise _translated(error, bucket, key, create_new) from error
     except BotoCoreError as error:
         raise translate_error(error, bucket, key) from error
+
+
+def _translated(error: ClientError, bucket: str, key: str, create_new: bool) -> Exception:
+    code = error_code(error)
+    if create_new and code in _PRECONDITION_CODES:
+        return ObjectExistsError(f"object already exists: s3://{bucket}/{key} (exclusive create refused)")
+    if create_new and code in _UNIMPLEMENTED_CODES:
+        return ConditionalWriteUnsupportedError(
+            f"target does not implement If-None-Match on writes; cannot create s3://{bucket}/{key} "
+            "exclusively"
+        )
+    return translate_error(error, bucket, key)
+
+
+def multipart_etag(parts: Iterable[UploadedPart]) -> str:
+    """The ETag S3 gives an object completed from ``parts``: MD5 of their binary MD5s, then ``-N``.
+
+    >>> multipart_etag([UploadedPart(1, '"c4ca4238a0b923820dcc509a6f75849b"', 1)])
+    '"46d1741e8075da4ac72c71d8130fcb71-1"'
+    """
+    digests = [bytes.fromhex(part.etag.strip('"')) for part in parts]
+    return f'"{hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"'
 
 
 @dataclass(frozen=True)
@@ -272,22 +286,40 @@ class MultipartUpload:
     def complete(self) -> dict[str, Any]:
         """Publish the object from the finished parts (``If-None-Match: *`` for an exclusive create).
 
+        A connection lost after the store committed makes botocore retry, and the retry may be told
+        ``NoSuchUpload`` although the object is there. Then the object's ETag is compared with the one
+        the parts define (MD5 of the parts' MD5s, ``-N``): equal means this upload published it.
+
         Raises:
             ObjectExistsError: ``create_new`` and the key exists (the upload is still pending: abort it).
         """
         parts = self.parts
         conditional = {"IfNoneMatch": "*"} if self.create_new else {}
-        response: dict[str, Any] = call_s3(
-            self._client.complete_multipart_upload,
-            self.bucket,
-            self.key,
-            create_new=self.create_new,
-            UploadId=self.upload_id,
-            MultipartUpload={"Parts": [part.as_request() for part in parts]},
-            **conditional,
-        )
+        try:
+            response: dict[str, Any] = self._client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": [part.as_request() for part in parts]},
+                **conditional,
+            )
+        except ClientError as error:
+            if error_code(error) != "NoSuchUpload" or not self._published(parts):
+                raise _translated(error, self.bucket, self.key, self.create_new) from error
+            response = {"ETag": multipart_etag(parts)}
+        except BotoCoreError as error:
+            raise translate_error(error, self.bucket, self.key) from error
         self.completed = True
         return response
+
+    def _published(self, parts: list[UploadedPart]) -> bool:
+        """Whether the object at the key is the one these parts make (see :meth:`complete`)."""
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=self.key)
+            expected = multipart_etag(parts)
+        except (ClientError, BotoCoreError, ValueError):  # ValueError: a store whose ETags are not MD5s
+            return False
+        return str(head.get("ETag", "")).strip('"') == expected.strip('"')
 
     def abort(self, *, cause: BaseException | None = None) -> None:
         """Abort the upload (idempotent once it succeeded).

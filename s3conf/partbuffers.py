@@ -88,6 +88,7 @@ class PartBuffers:
         with self._condition:
             if len(self._in_use) >= self.count:
                 self._waits += 1
+                self._condition.notify_all()  # wakes wait_until_blocked
                 started = time.perf_counter()
                 while len(self._in_use) >= self.count:
                     self._condition.wait()
@@ -106,6 +107,14 @@ class PartBuffers:
             self._peak_alive = max(self._peak_alive, len(self._free) + len(self._in_use))
             self._peak_bytes = max(self._peak_bytes, self._alive_bytes())
             return buffer
+
+    def wait_until_blocked(self, waits: int = 1, timeout: float = 30.0) -> bool:
+        """Wait until :meth:`acquire` has blocked ``waits`` times; ``False`` after ``timeout`` seconds.
+
+        Lets a test (or a monitor) observe back-pressure without sleeping.
+        """
+        with self._condition:
+            return self._condition.wait_for(lambda: self._waits >= waits, timeout)
 
     def grew(self) -> None:
         """Note that a growing buffer got bigger (updates the peak of buffered bytes)."""

@@ -161,6 +161,10 @@ class S3Writer(io.RawIOBase):
         """Counters so far (peak buffered bytes, back-pressure waits, parts)."""
         return WriterStats(self._size, self.parts_uploaded, self._spooling, self._buffers.stats)
 
+    def wait_until_blocked(self, waits: int = 1, timeout: float = 30.0) -> bool:
+        """Wait (from another thread) until ``write()`` has blocked on back-pressure ``waits`` times."""
+        return self._buffers.wait_until_blocked(waits, timeout)
+
     # -- io.RawIOBase ---------------------------------------------------------------------------------
     def readable(self) -> bool:
         """Always ``False``: a handle reads XOR writes."""
