@@ -11,11 +11,17 @@ Method (also printed in every report):
   ``limit seconds / contender seconds`` (1.0 = as fast as the limit), and its summary is the median
   and IQR of those per-repeat ratios. Pairing within a repeat cancels most of the drift a shared
   machine adds between repeats.
-- **Recommendation (noise rule).** Among reader configurations, the best is the highest median ratio.
-  A configuration is *within noise* of it when its median ratio is at least
-  ``best median - max(best IQR, 5% of best median)``. The recommendation is the cheapest configuration
-  within noise: the smallest memory bound ``fragment size x fragment number``, then the fewest GET
-  requests, then the higher ratio.
+- **Recommendation (noise rule, then bytes, then memory).** Among reader configurations, the best is
+  the highest median ratio. A configuration is *within noise* of it when its median ratio is at least
+  ``best median - max(best IQR, 5% of best median)``. Of those, only the *frugal* ones count: bytes
+  fetched at most ``FRUGAL_FETCH`` (1.25) times the fewest any of them fetched, so a random-read
+  workload is never told to fetch 228 MiB to serve 1 MiB because that configuration happened to be as
+  fast on a loopback store (on a real network and bill, bytes cost). The recommendation is the
+  cheapest frugal configuration: the smallest memory bound ``fragment size x fragment number``, then
+  the fewest GET requests, then the higher ratio.
+- **Edge of the grid.** When every configuration within noise of the best sits on the same edge of the
+  measured grid (the largest or smallest fragment size, the largest or smallest fragment number other
+  than 1), the optimum may lie outside it, and the recommendation says which way to extend the grid.
 
 >>> fmt_size(256 * 1024), fmt_size(64 * 1024 * 1024), fmt_size(1536)
 ('256KiB', '64MiB', '1536B')
@@ -37,6 +43,12 @@ KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
 NOISE_FLOOR = 0.05
+#: A configuration within noise is frugal when it fetches at most this many times the fewest bytes.
+FRUGAL_FETCH = 1.25
+#: Above this many bytes fetched per byte served the recommendation warns about over-fetching.
+OVERFETCH_WARNING = 2.0
+FRAGMENT_SIZE_KEY = "s3.spi.read.max-fragment-size"
+FRAGMENT_NUMBER_KEY = "s3.spi.read.max-fragment-number"
 
 
 def fmt_size(n: int) -> str:
@@ -92,6 +104,7 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
         ratio_q3=("ratio_to_limit", _q(0.75)),
         ttfb_ms=("ttfb_seconds", "median"),
         get_requests=("get_requests", "median"),
+        requested_mib=("requested_bytes", "median"),
         fetched_mib=("bytes_fetched", "median"),
         wasted_mib=("bytes_wasted", "median"),
         peak_inflight_mib=("peak_inflight_bytes", "max"),
@@ -100,23 +113,61 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
     out["throughput_iqr"] = out.pop("throughput_q3") - out.pop("throughput_q1")
     out["ratio_iqr"] = out.pop("ratio_q3") - out.pop("ratio_q1")
     out["ttfb_ms"] = out["ttfb_ms"] * 1000
-    for column in ("fetched_mib", "wasted_mib", "peak_inflight_mib"):
+    for column in ("requested_mib", "fetched_mib", "wasted_mib", "peak_inflight_mib"):
         out[column] = out[column] / MiB
+    out["fetched_per_served"] = out["fetched_mib"] / out["requested_mib"]
     return out
 
 
+def _edges(group: pd.DataFrame, within: pd.DataFrame) -> list[str]:
+    """Which way to extend the grid: edges that every configuration within noise of the best sits on."""
+    hints = []
+    for column, label, option in (
+        ("fragment_size", "fragment size", "--sizes"),
+        ("fragment_number", "fragment number", "--numbers"),
+    ):
+        values = group[column].dropna()
+        if values.nunique() < 2:
+            continue
+        low, high = float(values.min()), float(values.max())
+        if (within[column] == high).all():
+            shown = fmt_size(int(high)) if column == "fragment_size" else str(int(high))
+            hints.append(f"largest {label} measured ({shown}): try larger values with {option}")
+        elif (within[column] == low).all() and not (column == "fragment_number" and low <= 1):
+            shown = fmt_size(int(low)) if column == "fragment_size" else str(int(low))
+            hints.append(f"smallest {label} measured ({shown}): try smaller values with {option}")
+    return hints
+
+
 def recommend(table: pd.DataFrame) -> pd.DataFrame:
-    """Per workload: the best reader configuration and the cheapest one within noise of it."""
+    """Per workload: the best reader configuration and the cheapest frugal one within noise of it.
+
+    Columns: ``workload``, ``best``, ``best_ratio``, ``tolerance``, ``recommended``,
+    ``recommended_ratio``, ``fragment_size``, ``fragment_number``, ``memory_bound_mib``,
+    ``fetched_per_served`` (bytes fetched / bytes the workload read, lower is better),
+    ``within_noise``, ``frugal``, and ``warnings`` (a list of sentences: grid edges, over-fetching).
+    """
     rows = []
     for workload, group in table[table["kind"] == "reader"].groupby("workload", sort=False):
         best = group.sort_values("ratio", ascending=False, kind="stable").iloc[0]
         tolerance = max(float(best["ratio_iqr"]), NOISE_FLOOR * float(best["ratio"]))
         within = group[group["ratio"] >= best["ratio"] - tolerance].copy()
-        within["memory_bound"] = within["fragment_size"] * within["fragment_number"]
-        within = within.sort_values(
+        fetched = within["fetched_mib"]
+        frugal = within[fetched <= FRUGAL_FETCH * fetched.min()] if fetched.notna().any() else within
+        frugal = frugal.assign(memory_bound=frugal["fragment_size"] * frugal["fragment_number"])
+        frugal = frugal.sort_values(
             ["memory_bound", "get_requests", "ratio"], ascending=[True, True, False], kind="stable"
         )
-        pick = within.iloc[0]
+        pick = frugal.iloc[0]
+        warnings = [
+            f"the best configuration is at the edge of the grid, {hint}" for hint in _edges(group, within)
+        ]
+        amplification = float(pick["fetched_per_served"])
+        if amplification > OVERFETCH_WARNING:
+            warnings.append(
+                f"even the recommended configuration fetches {amplification:.1f}x the bytes it serves; "
+                "smaller fragment sizes may fetch less"
+            )
         rows.append(
             {
                 "workload": workload,
@@ -125,11 +176,28 @@ def recommend(table: pd.DataFrame) -> pd.DataFrame:
                 "tolerance": tolerance,
                 "recommended": pick["contender"],
                 "recommended_ratio": float(pick["ratio"]),
+                "fragment_size": int(pick["fragment_size"]),
+                "fragment_number": int(pick["fragment_number"]),
                 "memory_bound_mib": float(pick["memory_bound"]) / MiB,
+                "fetched_per_served": amplification,
                 "within_noise": len(within),
+                "frugal": len(frugal),
+                "warnings": warnings,
             }
         )
     return pd.DataFrame(rows)
+
+
+def settings(fragment_size: int, fragment_number: int) -> dict[str, str]:
+    """The configuration keys and environment variables that select one grid cell.
+
+    >>> settings(4 * MiB, 8)["S3_SPI_READ_MAX_FRAGMENT_SIZE"]
+    '4MiB'
+    """
+    from s3conf.config import env_name
+
+    values = {FRAGMENT_SIZE_KEY: fmt_size(fragment_size), FRAGMENT_NUMBER_KEY: str(fragment_number)}
+    return {**values, **{env_name(key): value for key, value in values.items()}}
 
 
 def heatmap_grid(table: pd.DataFrame, workload: str) -> pd.DataFrame:

@@ -8,11 +8,13 @@ from pathlib import Path
 
 from suites.bench import analysis, plots, results
 from suites.bench.report import (
+    DIRECTIONS,
     Block,
     compare_table,
     contender_table,
     headline_text,
     reader_table,
+    recommendation_lines,
     recommendation_table,
     run_info_lines,
     skipped_text,
@@ -33,10 +35,13 @@ METHOD = (
     "is another process and excluded). GET counts, bytes fetched/wasted and peak bytes in flight come "
     "from the reader's own counters; peers expose none, shown as n/a. Recommendation rule: the cheapest "
     "reader configuration (smallest S×N, then fewest GETs) whose median ratio is within "
-    "max(IQR of the best, 5% of the best) of the best configuration's median ratio. Peers run with their "
-    "defaults: s3fs's read-ahead block cache, pyarrow's S3FileSystem random-access file, obstore's "
-    "buffered reader, boto3 `download_fileobj` (whole object into memory, then the reads). moto is not "
-    "a throughput target: it re-slices the whole object for every ranged GET, so it measures itself."
+    "max(IQR of the best, 5% of the best) of the best configuration's median ratio and whose bytes fetched "
+    "are at most 1.25× the fewest fetched by any configuration within noise (so a random-read workload is "
+    "never told to fetch far more than it reads); a warning says when the best lies on the edge of the "
+    "grid. Peers run with their defaults: s3fs's read-ahead block cache, pyarrow's S3FileSystem "
+    "random-access file, obstore's buffered reader, boto3 `download_fileobj` (whole object into memory, "
+    "then the reads). moto is not a throughput target: it re-slices the whole object for every ranged "
+    "GET, so it measures itself."
 )
 
 
@@ -64,14 +69,21 @@ def build_report(results_path: Path, out_dir: Path) -> Path:
         Block("h2", "Headline"),
         Block("p", headline_text(head)),
         Block("h2", "Recommendation per workload"),
+        Block("p", "What to set (configuration keys, or the environment variables beside them):"),
+        Block("code", "\n".join(recommendation_lines(recommendation))),
         Block("table", table=recommendation_table(recommendation)),
+        Block("p", DIRECTIONS),
     ]
     for workload in dict.fromkeys(table["workload"]):
         blocks.append(Block("h2", f"Workload `{workload}`"))
         grid = analysis.heatmap_grid(table, workload)
         if not grid.empty:
             name = f"heatmap-{workload}.png"
-            plots.heatmap(grid, f"{workload}: reader ratio to the limit ({run.target})", out_dir / name)
+            plots.heatmap(
+                grid,
+                f"{workload}: reader ratio to the limit, higher is better ({run.target})",
+                out_dir / name,
+            )
             blocks.append(Block("img", name))
         name = f"contenders-{workload}.png"
         chosen = contender_table(table, recommendation, workload)

@@ -202,7 +202,20 @@ def run_bench(args: argparse.Namespace) -> int:
     if not args.no_report:
         build_report(results_path, out_dir)
         print(f"report: {out_dir / 'report.md'} and {out_dir / 'report.html'}")
+        print_recommendation(results_path)
     return 0
+
+
+def print_recommendation(results_path: Path) -> None:
+    """The recommendation on the terminal: per workload the keys and environment variables to set."""
+    from suites.bench import results
+    from suites.bench.report import recommendation_lines, summarize
+
+    _, _, recommendation = summarize(results.load(results_path)[1])
+    lines = recommendation_lines(recommendation)
+    if lines:
+        print("recommendation per workload (one reader configuration per process):")
+        print("\n".join(lines))
 
 
 def _run_e2e(
@@ -239,6 +252,8 @@ def run_report(args: argparse.Namespace) -> int:
     else:
         build_report(paths[0], out_dir)
     print(f"report: {out_dir / 'report.md'} and {out_dir / 'report.html'}")
+    if len(paths) == 1:
+        print_recommendation(paths[0])
     return 0
 
 

@@ -64,21 +64,21 @@ def reader_table(table: pd.DataFrame, workload: str) -> pd.DataFrame:
         {
             "S": [fmt_size(int(v)) for v in rows["fragment_size"]],
             "N": [str(int(v)) for v in rows["fragment_number"]],
-            "ratio to limit, median [IQR]": [
+            "ratio to limit ↑, median [IQR]": [
                 _median_iqr(m, s) for m, s in zip(rows["ratio"], rows["ratio_iqr"], strict=True)
             ],
-            "MiB/s": [_num(v, 0) for v in rows["throughput_mib_s"]],
-            "TTFB ms": [_num(v, 1) for v in rows["ttfb_ms"]],
-            "GETs": [_num(v, 0) for v in rows["get_requests"]],
-            "fetched MiB": [_num(v, 1) for v in rows["fetched_mib"]],
-            "wasted MiB": [_num(v, 1) for v in rows["wasted_mib"]],
-            "peak in flight MiB (<= S×N)": [
+            "MiB/s ↑": [_num(v, 0) for v in rows["throughput_mib_s"]],
+            "TTFB ms ↓": [_num(v, 1) for v in rows["ttfb_ms"]],
+            "GETs ↓": [_num(v, 0) for v in rows["get_requests"]],
+            "fetched MiB ↓": [_num(v, 1) for v in rows["fetched_mib"]],
+            "wasted MiB ↓": [_num(v, 1) for v in rows["wasted_mib"]],
+            "peak in flight MiB ↓ (<= S×N)": [
                 f"{_num(p, 1)} (<= {_num(s * n / analysis.MiB, 1)})"
                 for p, s, n in zip(
                     rows["peak_inflight_mib"], rows["fragment_size"], rows["fragment_number"], strict=True
                 )
             ],
-            "CPU s/GiB": [_num(v, 2) for v in rows["cpu_s_per_gib"]],
+            "CPU s/GiB ↓": [_num(v, 2) for v in rows["cpu_s_per_gib"]],
             "n": [str(int(v)) for v in rows["n"]],
         }
     )
@@ -99,20 +99,26 @@ def contender_table(table: pd.DataFrame, recommendation: pd.DataFrame, workload:
     return pd.DataFrame(
         {
             "contender": [f"{c} ({labels[c]})" if labels[c] else c for c in chosen["contender"]],
-            "ratio to limit, median [IQR]": [
+            "ratio to limit ↑, median [IQR]": [
                 _median_iqr(m, s) for m, s in zip(chosen["ratio"], chosen["ratio_iqr"], strict=True)
             ],
-            "MiB/s, median [IQR]": [
+            "MiB/s ↑, median [IQR]": [
                 _median_iqr(m, s, 0)
                 for m, s in zip(chosen["throughput_mib_s"], chosen["throughput_iqr"], strict=True)
             ],
-            "TTFB ms": [_num(v, 1) for v in chosen["ttfb_ms"]],
-            "GETs": [_num(v, 0) for v in chosen["get_requests"]],
-            "fetched MiB": [_num(v, 1) for v in chosen["fetched_mib"]],
-            "CPU s/GiB": [_num(v, 2) for v in chosen["cpu_s_per_gib"]],
+            "TTFB ms ↓": [_num(v, 1) for v in chosen["ttfb_ms"]],
+            "GETs ↓": [_num(v, 0) for v in chosen["get_requests"]],
+            "fetched MiB ↓": [_num(v, 1) for v in chosen["fetched_mib"]],
+            "CPU s/GiB ↓": [_num(v, 2) for v in chosen["cpu_s_per_gib"]],
             "n": [str(int(v)) for v in chosen["n"]],
         }
     )
+
+
+DIRECTIONS = (
+    "↑ higher is better, ↓ lower is better. A ratio to the limit of 1.0 is as fast as the limit; "
+    "fetched / served is bytes fetched per byte the workload read (1.0: nothing fetched in vain)."
+)
 
 
 def recommendation_table(recommendation: pd.DataFrame) -> pd.DataFrame:
@@ -121,14 +127,40 @@ def recommendation_table(recommendation: pd.DataFrame) -> pd.DataFrame:
         {
             "workload": recommendation["workload"],
             "recommended": recommendation["recommended"],
-            "ratio to limit": [_num(v) for v in recommendation["recommended_ratio"]],
-            "memory bound MiB (S×N)": [_num(v, 1) for v in recommendation["memory_bound_mib"]],
+            "ratio to limit ↑": [_num(v) for v in recommendation["recommended_ratio"]],
+            "memory bound MiB ↓ (S×N)": [_num(v, 1) for v in recommendation["memory_bound_mib"]],
+            "fetched / served ↓": [_num(v, 2) for v in recommendation["fetched_per_served"]],
             "best": recommendation["best"],
-            "best ratio": [_num(v) for v in recommendation["best_ratio"]],
+            "best ratio ↑": [_num(v) for v in recommendation["best_ratio"]],
             "noise tolerance": [_num(v, 3) for v in recommendation["tolerance"]],
-            "configs within noise": [str(int(v)) for v in recommendation["within_noise"]],
+            "configs within noise (frugal)": [
+                f"{int(w)} ({int(f)})"
+                for w, f in zip(recommendation["within_noise"], recommendation["frugal"], strict=True)
+            ],
         }
     )
+
+
+def recommendation_lines(recommendation: pd.DataFrame) -> list[str]:
+    """What to set, per workload, as the terminal and the report print it: keys, environment, warnings."""
+    lines: list[str] = []
+    for row in recommendation.to_dict("records"):
+        chosen = analysis.settings(int(row["fragment_size"]), int(row["fragment_number"]))
+        keys = [analysis.FRAGMENT_SIZE_KEY, analysis.FRAGMENT_NUMBER_KEY]
+        same = (
+            "the best"
+            if row["best"] == row["recommended"]
+            else f"best {row['best']} at {_num(row['best_ratio'])}x"
+        )
+        lines += [
+            f"{row['workload']}: {row['recommended']}, {_num(row['recommended_ratio'])}x the limit "
+            f"(higher is better; {same}), fetches {_num(row['fetched_per_served'])}x the bytes it serves "
+            "(lower is better)",
+            "    " + "  ".join(f"{key}={chosen[key]}" for key in keys),
+            "    export " + " ".join(f"{k}={v}" for k, v in chosen.items() if k not in keys),
+        ]
+        lines += [f"    warning: {warning}" for warning in row["warnings"]]
+    return lines
 
 
 def compare_table(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -137,12 +169,12 @@ def compare_table(comparison: pd.DataFrame) -> pd.DataFrame:
         {
             "workload": comparison["workload"],
             "contender": comparison["contender"],
-            "ratio A": [_num(v) for v in comparison["ratio_a"]],
-            "ratio B": [_num(v) for v in comparison["ratio_b"]],
-            "ratio change %": [_num(v, 1) for v in comparison["ratio_change_pct"]],
-            "MiB/s A": [_num(v, 0) for v in comparison["throughput_mib_s_a"]],
-            "MiB/s B": [_num(v, 0) for v in comparison["throughput_mib_s_b"]],
-            "MiB/s change %": [_num(v, 1) for v in comparison["throughput_change_pct"]],
+            "ratio A ↑": [_num(v) for v in comparison["ratio_a"]],
+            "ratio B ↑": [_num(v) for v in comparison["ratio_b"]],
+            "ratio change % ↑": [_num(v, 1) for v in comparison["ratio_change_pct"]],
+            "MiB/s A ↑": [_num(v, 0) for v in comparison["throughput_mib_s_a"]],
+            "MiB/s B ↑": [_num(v, 0) for v in comparison["throughput_mib_s_b"]],
+            "MiB/s change % ↑": [_num(v, 1) for v in comparison["throughput_change_pct"]],
         }
     )
 
