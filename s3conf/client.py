@@ -21,11 +21,14 @@ from __future__ import annotations
 import errno
 import threading
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError, SSLError
 
+from s3conf.client_options import ClientOptions
 from s3conf.endpoint import Endpoint, endpoint_url
 from s3conf.errors import (
     AccessDeniedError,
@@ -85,12 +88,15 @@ def client_pool_size(config: S3Config) -> int:
     return max(config.connection_maximum, fetch_worker_count(config))
 
 
-def make_client(endpoint: Endpoint | None, config: S3Config) -> S3Client:
+def make_client(
+    endpoint: Endpoint | None, config: S3Config, options: ClientOptions | None = None
+) -> S3Client:
     """A (cached, thread-safe) boto3 S3 client for ``endpoint`` (or the configured endpoint) and ``config``.
 
     Args:
         endpoint: where the store is, with credentials; ``None`` means ``s3.spi.endpoint`` or AWS.
         config: timeouts, pool size, path style, region and fallback credentials.
+        options: session token, unsigned access, TLS verification, profile, botocore ``Config`` overrides.
     """
     resolved = resolve_endpoint(endpoint, config)
     path_style = config.force_path_style or (resolved is not None and resolved.path_style)
@@ -106,20 +112,24 @@ def make_client(endpoint: Endpoint | None, config: S3Config) -> S3Client:
         config.connect_timeout,
         config.read_timeout,
         client_pool_size(config),
+        options.cache_key() if options is not None else None,
     )
     with _cache_lock:
         client = _cache.get(key)
         if client is None:
-            client = _build(resolved, config, addressing)
+            client = _build(resolved, config, addressing, options or ClientOptions())
             _cache[key] = client
         return client
 
 
 def _build(
-    endpoint: Endpoint | None, config: S3Config, addressing: Literal["auto", "virtual", "path"]
+    endpoint: Endpoint | None,
+    config: S3Config,
+    addressing: Literal["auto", "virtual", "path"],
+    options: ClientOptions,
 ) -> S3Client:
-    botocore_config = Config(
-        signature_version="s3v4",
+    settings: dict[str, Any] = dict(
+        signature_version=UNSIGNED if options.anonymous else "s3v4",
         max_pool_connections=client_pool_size(config),
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
@@ -130,6 +140,10 @@ def _build(
         response_checksum_validation="when_required",
         s3={"addressing_style": addressing},
     )
+    for name, value in options.config_kwargs:
+        merge = name == "s3" and isinstance(value, dict)
+        settings[name] = {**settings["s3"], **value} if merge else value
+    botocore_config = Config(**settings)
     kwargs: dict[str, Any] = {}
     if endpoint is not None:
         kwargs.update(endpoint.client_kwargs())
@@ -139,8 +153,15 @@ def _build(
         if config.access_key is not None and config.secret_key is not None:
             kwargs["aws_access_key_id"] = config.access_key
             kwargs["aws_secret_access_key"] = config.secret_key.reveal()
+    if options.anonymous:
+        kwargs.pop("aws_access_key_id", None)
+        kwargs.pop("aws_secret_access_key", None)
+    elif options.session_token is not None and "aws_access_key_id" in kwargs:
+        kwargs["aws_session_token"] = options.session_token.reveal()
+    if options.verify is not None:
+        kwargs["verify"] = options.verify
     # A session per client: boto3's default session is not safe to share between threads.
-    session = boto3.session.Session()
+    session = boto3.session.Session(profile_name=options.profile)
     client: S3Client = session.client("s3", config=botocore_config, **kwargs)
     return client
 
@@ -182,7 +203,9 @@ def error_status(error: ClientError) -> int | None:
     return int(status) if status else None
 
 
-def translate_error(error: Exception, bucket: str, key: str | None = None) -> S3ConfError:
+def translate_error(
+    error: Exception, bucket: str, key: str | None = None, *, endpoint: str | None = None
+) -> S3ConfError:
     """Map a botocore error to the :mod:`s3conf.errors` exception a file API caller expects.
 
     Returns the exception (the caller writes ``raise translate_error(e, b, k) from e``), so the
@@ -193,6 +216,7 @@ def translate_error(error: Exception, bucket: str, key: str | None = None) -> S3
         error: usually a ``ClientError``; anything else becomes a :class:`TransferError`.
         bucket: the bucket of the request.
         key: the key, or ``None`` for bucket-level requests (then a 404 means the bucket is missing).
+        endpoint: ``host:port`` of an ``s3x`` endpoint; locations are then ``s3x://host:port/bucket/key``.
 
     >>> from botocore.exceptions import ClientError
     >>> response = {"Error": {"Code": "NoSuchKey"}, "ResponseMetadata": {"HTTPStatusCode": 404}}
@@ -202,9 +226,10 @@ def translate_error(error: Exception, bucket: str, key: str | None = None) -> S3
     >>> str(translate_error(e, "b", "k"))
     "[Errno 2] no such key (NoSuchKey): 's3://b/k'"
     """
-    location = f"s3://{bucket}/{key}" if key is not None else f"s3://{bucket}"
+    where = f"s3x://{endpoint}" if endpoint else "s3:/"
+    location = f"{where}/{bucket}/{key}" if key is not None else f"{where}/{bucket}"
     if not isinstance(error, ClientError):
-        return TransferError(errno.EIO, f"request failed ({type(error).__name__})", location)
+        return TransferError(errno.EIO, _transport_failure(error, endpoint), location)
     code = error_code(error)
     status = error_status(error)
     operation = getattr(error, "operation_name", "request")
@@ -217,3 +242,31 @@ def translate_error(error: Exception, bucket: str, key: str | None = None) -> S3
     if code in _DENIED_CODES or status == 403:
         return AccessDeniedError(errno.EACCES, f"access denied ({code}) by {operation}", location)
     return TransferError(errno.EIO, f"{operation} failed ({code}, HTTP {status})", location)
+
+
+def _transport_failure(error: Exception, endpoint: str | None) -> str:
+    """Why a request got no S3 answer, naming ``host:port`` and, where it helps, the setting to change.
+
+    botocore's connection errors carry the URL they tried (``endpoint_url``), which names the server even
+    when the caller did not pass ``endpoint``; the URL never holds credentials.
+
+    >>> from botocore.exceptions import EndpointConnectionError
+    >>> _transport_failure(EndpointConnectionError(endpoint_url="http://127.0.0.1:9/b/k"), None)
+    'request to 127.0.0.1:9 failed (EndpointConnectionError)'
+    """
+    url = getattr(error, "kwargs", {}).get("endpoint_url")
+    hostport = urlsplit(url).netloc if isinstance(url, str) and url else endpoint
+    reason = f"request to {hostport} failed" if hostport else "request failed"
+    reason += f" ({type(error).__name__})"
+    if isinstance(error, SSLError):
+        reason += (
+            "; TLS failed: give a CA bundle (storage option verify='/path/ca.pem' or AWS_CA_BUNDLE), "
+            "or use plain HTTP if the server has no TLS (endpoint_protocol='http' / use_ssl=False / "
+            "S3_SPI_ENDPOINT_PROTOCOL=http)"
+        )
+    elif isinstance(error, NoCredentialsError):
+        reason += (
+            "; no credentials: put them in the URL (s3x://KEY:SECRET@host:port/...), pass storage options "
+            "key/secret, set s3.access-key/s3.secret-key, or anon=True for unsigned requests"
+        )
+    return reason

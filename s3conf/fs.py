@@ -172,14 +172,21 @@ class S3FileSystem:
         return S3Path(self.bucket, "/" + key, endpoint=self.endpoint)
 
     def _location(self, key: str) -> str:
-        return f"s3://{self.bucket}/{key}"
+        """Where ``key`` is, for error messages: ``s3x://host:port/bucket/key`` when the endpoint is known."""
+        where = f"s3x://{self.endpoint.netloc}" if self.endpoint is not None else "s3:/"
+        return f"{where}/{self.bucket}/{key}"
+
+    def _translate(self, error: Exception, key: str | None) -> Exception:
+        """The s3conf error for a botocore ``error`` on ``key``, naming this file system's ``host:port``."""
+        netloc = self.endpoint.netloc if self.endpoint is not None else None
+        return translate_error(error, self.bucket, key, endpoint=netloc)
 
     # -- requests -------------------------------------------------------------------------------------
     def _call(self, operation: Callable[..., Any], key: str | None, **kwargs: Any) -> Any:
         try:
             return operation(**kwargs)
         except (ClientError, BotoCoreError) as error:
-            raise translate_error(error, self.bucket, key) from error
+            raise self._translate(error, key) from error
 
     def _head(self, key: str) -> dict[str, Any] | None:
         """HEAD ``key``; ``None`` when it does not exist (a missing bucket is found out by listing)."""
@@ -188,9 +195,9 @@ class S3FileSystem:
         except ClientError as error:
             if error_code(error) in _NOT_FOUND:
                 return None
-            raise translate_error(error, self.bucket, key) from error
+            raise self._translate(error, key) from error
         except BotoCoreError as error:
-            raise translate_error(error, self.bucket, key) from error
+            raise self._translate(error, key) from error
         return response
 
     def _pages(
@@ -206,7 +213,7 @@ class S3FileSystem:
         try:
             yield from paginator.paginate(**kwargs)
         except (ClientError, BotoCoreError) as error:
-            raise translate_error(error, self.bucket, prefix or None) from error
+            raise self._translate(error, prefix or None) from error
 
     def _first_under(self, prefix: str) -> dict[str, Any] | None:
         """The first key under ``prefix`` (a marker ``prefix`` itself sorts first), or ``None``."""
@@ -242,7 +249,12 @@ class S3FileSystem:
         return FileStat(prefix, 0, EPOCH, True)
 
     def exists(self, path: S3Path | str) -> bool:
-        """Whether an object or a directory is at ``path`` (a missing bucket still raises)."""
+        """Whether an object or a directory is at ``path``.
+
+        Only a 404 for the key and an empty listing read as absent. A missing bucket, rejected
+        credentials, a refusal or an unreachable server raise (naming ``host:port``): each means the
+        question could not be answered, and ``False`` would let a caller act on a wrong answer.
+        """
         try:
             self.stat(path)
         except ObjectNotFoundError:
@@ -250,12 +262,18 @@ class S3FileSystem:
         return True
 
     def is_dir(self, path: S3Path | str) -> bool:
-        """Whether ``path/`` is a directory: a marker key or any key under it (the root always is)."""
+        """Whether ``path/`` is a directory: a marker key or any key under it (the root always is).
+
+        Raises like :meth:`exists` when the listing fails for any reason other than being empty.
+        """
         prefix = directory_prefix(self._key(path))
         return self._first_under(prefix) is not None or not prefix
 
     def is_file(self, path: S3Path | str) -> bool:
-        """Whether an object exists at exactly ``path`` (never true for a ``/``-terminated path)."""
+        """Whether an object exists at exactly ``path`` (never true for a ``/``-terminated path).
+
+        Only a 404 reads as ``False``; every other failure raises like :meth:`exists`.
+        """
         key = self._key(path)
         return bool(key) and not key.endswith("/") and self._head(key) is not None
 
@@ -458,9 +476,7 @@ class S3FileSystem:
                 self.client.delete_objects, batch[0]["Key"], Bucket=self.bucket, Delete={"Objects": batch}
             )
             for failure in response.get("Errors", []):
-                raise translate_error(
-                    ClientError({"Error": failure}, "DeleteObjects"), self.bucket, failure.get("Key")
-                )
+                raise self._translate(ClientError({"Error": failure}, "DeleteObjects"), failure.get("Key"))
 
     def rmdir(self, path: S3Path | str) -> None:
         """Remove the empty directory ``path`` (its marker object, if any).

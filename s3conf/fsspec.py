@@ -1,170 +1,285 @@
-"""fsspec file system for ``s3x://`` URLs, so pandas, pyarrow and Dask read and write through s3conf.
+"""fsspec file system for ``s3x://`` URLs, so pandas, pyarrow, Dask and UPath read and write through s3conf.
 
 Registered through the ``fsspec.specs`` entry point (``fsspec.filesystem("s3x")`` finds it). It does
-not take over ``s3://``, which belongs to s3fs.
+not take over ``s3://``, which belongs to s3fs. Storage options are s3fs's (see
+:mod:`s3conf.fsspec_options`); unknown ones raise.
 
 Query engines create **one** file system object per protocol and hand it full URLs, so one
-:class:`S3XFileSystem` serves every endpoint: host and port come from each URL and stay in the paths
-it returns (``127.0.0.1:9000/bucket/key``), so a path handed back by ``ls`` reaches the same server.
-Credentials in a URL (``s3x://AK:SK@host:port/bucket/key``) are remembered for that ``host:port``
-(process-wide, as a :class:`~s3conf.redaction.Secret`) and are never part of a returned path, a
-``repr`` or an error. Without URL credentials, ``key``/``secret`` storage options apply, then
-``s3.access-key``/``s3.secret-key`` from configuration, then boto3's default chain.
+:class:`S3XFileSystem` serves every endpoint: host and port come from each path and stay in the names
+it returns (``127.0.0.1:9000/bucket/key``), so a name handed back by ``ls`` reaches the same server.
 
 Decisions:
 
-* Paths follow the fsspec convention: keys are used verbatim, never percent-decoded, as s3fs does,
-  because pandas and pyarrow pass keys unencoded.
-* ``_get_kwargs_from_urls`` returns no credentials: fsspec would store them in ``storage_options``
-  and in its instance-cache token; URL credentials are taken from each URL instead.
-* The endpoint protocol (``http``/``https``) comes from ``s3.spi.endpoint-protocol`` (env
-  ``S3_SPI_ENDPOINT_PROTOCOL``) or the ``endpoint_protocol`` storage option.
+* **Credentials belong to the URL or instance that gave them.** Nothing is remembered per host. When
+  fsspec resolves a URL (``fsspec.open``, ``url_to_fs``, pandas, Dask, UPath), the URL's credentials
+  become options of the instance it builds (``url_key``/``url_secret``), and the instance cache token
+  holds a keyed digest of every secret (:class:`_TokenSecret`), so URLs with different secrets get
+  different instances. When a URL with credentials is handed to an existing instance, they sign the
+  requests of that one call (and of the calls it makes inside, in that thread), and nothing after it.
+  Order: the path's own credentials, then ``url_key``/``url_secret``, then ``key``/``secret``, then
+  ``s3.access-key``/``s3.secret-key`` from configuration, then boto3's chain (or unsigned with ``anon``).
+* **Names never carry credentials**, ``repr`` shows none and errors show none. With a shared instance,
+  give the credentials as storage options (or resolve the URL with ``fsspec.core.url_to_fs``) to reopen
+  the names it returns; pyarrow's ``dataset`` wants exactly that: ``fs, path = url_to_fs(url)`` then
+  ``ds.dataset(path, filesystem=fs)`` (pyarrow never strips a URL it is given with a file system).
+* **One URL, one object**: URLs are percent-decoded exactly as :mod:`s3conf.uri` decodes them, bare
+  ``host:port/bucket/key`` names are verbatim (:mod:`s3conf.fsspec_locations`).
+* **Failures are not absence**: ``exists``/``isfile``/``isdir``/``glob``/``find``/``walk`` read only a 404
+  or an empty listing as "not there"; rejected credentials, refusals and unreachable servers raise,
+  naming ``host:port`` (s3fs behaves the same). fsspec's defaults swallow every error; these do not.
+* **The instance cache follows the environment**: a digest of the ``S3_*``/``FS_S3A_*`` variables and
+  process overrides is part of the token, so changing ``S3_SPI_ENDPOINT_PROTOCOL`` takes effect for
+  the next ``fsspec.filesystem("s3x")`` instead of being read once at first use.
+* **No process-wide state**: an instance pickles as its options (fsspec's ``__reduce__``), so Dask workers
+  rebuild the same file system, credentials included, from what they are sent.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
 import io
+import os
+import secrets
 import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, ClassVar
-from urllib.parse import unquote
+from typing import Any, TypeVar
 
-from fsspec.spec import AbstractFileSystem
+from botocore.exceptions import BotoCoreError, ClientError
+from fsspec.spec import AbstractFileSystem, _Cached
+from fsspec.utils import stringify_path
 
-from s3conf.client import make_client
-from s3conf.config import S3Config
+from s3conf.client import make_client, translate_error
+from s3conf.config import current_overrides
 from s3conf.endpoint import Endpoint
 from s3conf.errors import InvalidURIError, ObjectNotFoundError
 from s3conf.fs import FileStat, S3FileSystem, parse_mode
-from s3conf.redaction import Secret, shown
-from s3conf.uri import check_bucket_name
+from s3conf.fsspec_locations import PREFIX, Location, locate
+from s3conf.fsspec_options import StorageOptions
+from s3conf.listing import directory_prefix
+from s3conf.redaction import MASK, Secret
 
 __all__ = ["S3XFileSystem"]
 
-_PREFIX = "s3x://"
+_DIGEST_KEY = secrets.token_bytes(32)
+_SECRET_OPTIONS = ("secret", "token", "url_secret")
+_SECRET_CLIENT_KWARGS = ("aws_secret_access_key", "aws_session_token")
+_ENVIRONMENT_PREFIXES = ("S3_", "FS_S3A_")
+
+Credentials = tuple[str, Secret]
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def _split_url(path: str) -> tuple[str, str | None, Secret | None]:
-    """``(path without protocol and credentials, access key, secret)`` for an ``s3x://`` URL or path.
+def _digest(text: str) -> str:
+    """A keyed (per-process random key) digest: tells secrets apart without revealing them."""
+    return hmac.new(_DIGEST_KEY, text.encode(), hashlib.sha256).hexdigest()[:16]
 
-    >>> _split_url("s3x://AK:S%2Fk@127.0.0.1:9000/b/k")
-    ('127.0.0.1:9000/b/k', 'AK', Secret('***'))
-    >>> _split_url("127.0.0.1:9000/b/k")
-    ('127.0.0.1:9000/b/k', None, None)
+
+class _TokenSecret(Secret):
+    """A :class:`Secret` whose ``repr`` carries a keyed digest, because fsspec tokenizes ``repr``.
+
+    fsspec keys its instance cache on ``str()`` of the constructor arguments; a plain ``Secret`` prints
+    ``***`` for every value, which made URLs with different secrets share one instance.
     """
-    rest = path[len(_PREFIX) :] if path.startswith(_PREFIX) else path
-    authority, slash, tail = rest.partition("/")
-    userinfo, at, hostport = authority.rpartition("@")
-    if not at:
-        return rest, None, None
-    access_key, colon, secret = userinfo.partition(":")
-    if not colon or not access_key:
-        raise InvalidURIError(
-            f"s3x URL credentials must be ACCESS_KEY:SECRET_KEY, in s3x://***@{hostport}/..."
-        )
-    return hostport + slash + tail, unquote(access_key), Secret(unquote(secret))
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Secret({MASK!r}, id={_digest(self.reveal())!r})"
 
 
-class S3XFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is untyped
+def _token_secret(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return _TokenSecret(value.reveal())
+    return _TokenSecret(value) if isinstance(value, str) else value
+
+
+def _environment_digest() -> str:
+    """What the configuration of a new instance depends on, beyond its arguments."""
+    relevant = sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(_ENVIRONMENT_PREFIXES))
+    overrides = sorted(
+        (k, str(v.reveal() if isinstance(v, Secret) else v)) for k, v in current_overrides().items()
+    )
+    return _digest(repr((relevant, overrides)))
+
+
+class _CredentialAwareCache(_Cached):  # type: ignore[misc]  # fsspec is untyped
+    """fsspec's instance cache, with secrets wrapped so the cache token tells them apart."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 - a metaclass method
+        for name in _SECRET_OPTIONS:
+            if kwargs.get(name) is not None:
+                kwargs[name] = _token_secret(kwargs[name])
+        if kwargs.get("client_kwargs"):
+            client_kwargs = dict(kwargs["client_kwargs"])
+            for name in _SECRET_CLIENT_KWARGS:
+                if client_kwargs.get(name) is not None:
+                    client_kwargs[name] = _token_secret(client_kwargs[name])
+            kwargs["client_kwargs"] = client_kwargs
+        kwargs["environment"] = _environment_digest()
+        return super().__call__(*args, **kwargs)
+
+
+def _credentials_in(values: Any) -> dict[str, Credentials]:
+    """``host:port -> credentials`` of every ``s3x://`` URL with credentials among ``values``.
+
+    Raises:
+        InvalidURIError: two URLs give the same ``host:port`` different credentials in one call.
+    """
+    found: dict[str, Credentials] = {}
+    stack = list(values)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list | tuple):
+            stack.extend(value)
+        elif isinstance(value, str) and value[: len(PREFIX)].lower() == PREFIX and "@" in value:
+            where = locate(value)
+            if where.credentials is None:
+                continue
+            if found.setdefault(where.hostport, where.credentials) != where.credentials:
+                raise InvalidURIError(f"one call gives {where.hostport} two different credentials")
+    return found
+
+
+def _url_scoped(method: _F) -> _F:
+    """Let the credentials of URLs among a call's arguments sign that call, and nothing after it."""
+
+    @functools.wraps(method)
+    def scoped(self: S3XFileSystem, *args: Any, **kwargs: Any) -> Any:
+        found = _credentials_in((args, tuple(kwargs.values())))
+        if not found:
+            return method(self, *args, **kwargs)
+        with self._credential_scope(found):
+            return method(self, *args, **kwargs)
+
+    return scoped  # type: ignore[return-value]
+
+
+class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # type: ignore[misc]
     """fsspec ``AbstractFileSystem`` over :class:`~s3conf.fs.S3FileSystem`, for ``s3x://host:port/bucket/key``.
 
     Args:
-        key: access key for URLs that carry none.
-        secret: secret key for URLs that carry none.
-        endpoint_protocol: ``http`` or ``https``; default from configuration.
-        config: an :class:`S3Config`; default :meth:`S3Config.resolve` (environment included).
+        url_key: access key of the URL fsspec built this instance for (set by fsspec, not by users).
+        url_secret: its secret key.
+        environment: digest of the environment at creation (set by the instance cache, not by users).
+        **options: storage options, see :mod:`s3conf.fsspec_options`.
     """
 
     protocol = "s3x"
     root_marker = ""
 
-    _url_credentials: ClassVar[dict[str, tuple[str, Secret]]] = {}
-    _url_credentials_lock: ClassVar[threading.Lock] = threading.Lock()
-
     def __init__(
         self,
-        key: str | None = None,
-        secret: str | None = None,
-        endpoint_protocol: str | None = None,
-        config: S3Config | None = None,
-        **kwargs: Any,
+        *,
+        url_key: str | None = None,
+        url_secret: Secret | str | None = None,
+        environment: str | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        base = config if config is not None else S3Config.resolve()
-        if endpoint_protocol is not None:
-            base = base.with_values({"s3.spi.endpoint-protocol": endpoint_protocol})
-        self.config = base
-        self._default_key = key
-        self._default_secret = Secret(secret) if secret is not None else None
-        self._filesystems: dict[tuple[str, str, str | None], S3FileSystem] = {}
+        super().__init__()
+        self.options = StorageOptions.parse(options)
+        self.config = self.options.config
+        url_secret = Secret(url_secret) if isinstance(url_secret, str) else url_secret
+        self._url_credentials: Credentials | None = (
+            (url_key, url_secret) if url_key is not None and url_secret is not None else None
+        )
+        self._filesystems: dict[tuple[Any, ...], S3FileSystem] = {}
         self._lock = threading.Lock()
+        self._scopes = threading.local()
 
     def __repr__(self) -> str:
-        return f"S3XFileSystem(endpoint_protocol={self.config.endpoint_protocol!r})"
+        if self._url_credentials is not None:
+            signed = f"url:{MASK}"
+        elif self.options.credentials is not None:
+            signed = f"options:{MASK}"
+        else:
+            signed = "anonymous" if self.options.anonymous else "configuration"
+        return f"S3XFileSystem(endpoint_protocol={self.options.protocol!r}, credentials={signed!r})"
 
     __str__ = __repr__
 
     # -- paths ----------------------------------------------------------------------------------------
     @classmethod
     def _strip_protocol(cls, path: Any) -> Any:
+        """``host:port/bucket/key``: URLs percent-decoded and without credentials, bare paths verbatim."""
         if isinstance(path, list):
             return [cls._strip_protocol(p) for p in path]
-        stripped, access_key, secret = _split_url(str(path))
-        if access_key is not None and secret is not None:
-            hostport = stripped.partition("/")[0]
-            with cls._url_credentials_lock:
-                cls._url_credentials[hostport.lower()] = (access_key, secret)
-        return stripped.rstrip("/")
+        text = stringify_path(path)
+        if text[: len(PREFIX)].lower() == PREFIX:
+            return locate(text).stripped()
+        return text.rstrip("/")
 
     @staticmethod
     def _get_kwargs_from_urls(path: str) -> dict[str, Any]:
-        """Nothing: host, port and credentials are read from every URL, not fixed per instance."""
-        return {}
+        """The URL's credentials, as options of the instance fsspec builds for it (never in the path)."""
+        where = locate(stringify_path(path))
+        if where.credentials is None:
+            return {}
+        return {"url_key": where.credentials[0], "url_secret": where.credentials[1]}
 
     def unstrip_protocol(self, name: str) -> str:
-        """``s3x://host:port/bucket/key``, never with credentials."""
-        stripped: str = self._strip_protocol(name)
-        return _PREFIX + stripped
+        """``s3x://host:port/bucket/key`` with the key percent-encoded (it parses back to ``name``)."""
+        return locate(stringify_path(name)).url()
 
-    def _parts(self, path: str) -> tuple[str, str, str]:
-        """``(host:port, bucket, key)``; bucket and key may be empty."""
-        stripped = self._strip_protocol(path)
-        hostport, _, rest = stripped.partition("/")
-        if not hostport:
-            raise InvalidURIError(f"s3x path needs host:port/bucket/key, got {shown(stripped)}")
-        bucket, _, key = rest.partition("/")
-        if bucket:
-            check_bucket_name(bucket)
-        return hostport, bucket, key
+    # -- credentials and clients ----------------------------------------------------------------------
+    @contextmanager
+    def _credential_scope(self, found: Mapping[str, Credentials]) -> Iterator[None]:
+        stack: list[Mapping[str, Credentials]] = self._scopes.__dict__.setdefault("stack", [])
+        stack.append(found)
+        try:
+            yield
+        finally:
+            stack.pop()
 
-    def _endpoint(self, hostport: str) -> Endpoint:
-        with self._url_credentials_lock:
-            credentials = self._url_credentials.get(hostport.lower())
-        access_key, secret = credentials or (self._default_key, self._default_secret)
-        if access_key is None:
-            access_key, secret = self.config.access_key, self.config.secret_key
-        return Endpoint(
-            name=hostport,
-            url=f"{self.config.endpoint_protocol}://{hostport}",
+    def _credentials_for(self, where: Location) -> tuple[Credentials | None, bool]:
+        """(credentials, whether they came from a URL) for a request to ``where``."""
+        if where.credentials is not None:
+            return where.credentials, True
+        for found in reversed(self._scopes.__dict__.get("stack", [])):
+            if where.hostport in found:
+                return found[where.hostport], True
+        if self._url_credentials is not None:
+            return self._url_credentials, True
+        return self.options.credentials, False
+
+    def _client(self, where: Location) -> tuple[Endpoint, Any]:
+        """The endpoint of ``where`` with the credentials that sign its requests, and its (cached) client."""
+        credentials, from_url = self._credentials_for(where)
+        endpoint = Endpoint(
+            name=where.hostport,
+            url=f"{self.options.protocol_for(where.hostport)}://{where.hostport}",
             region=self.config.region or "us-east-1",
-            access_key=access_key,
-            secret_key=secret,
+            access_key=credentials[0] if credentials else None,
+            secret_key=credentials[1] if credentials else None,
             path_style=True,
         )
+        return endpoint, make_client(
+            endpoint, self.config, self.options.client_options(url_credentials=from_url)
+        )
 
-    def _fs(self, hostport: str, bucket: str) -> S3FileSystem:
-        endpoint = self._endpoint(hostport)
-        cache_key = (hostport.lower(), bucket, endpoint.access_key)
+    def _fs(self, where: Location) -> S3FileSystem:
+        """The (cached) one-bucket file system for ``where``, signed with the right credentials."""
+        endpoint, client = self._client(where)
+        cache_key = (where.bucket, endpoint, id(client))
         with self._lock:
             fs = self._filesystems.get(cache_key)
-            if fs is None:
-                client = make_client(endpoint, self.config)
-                fs = S3FileSystem(bucket, endpoint=endpoint, config=self.config, client=client)
+            if fs is None or fs.client is not client:
+                fs = S3FileSystem(where.bucket, endpoint=endpoint, config=self.config, client=client)
                 self._filesystems[cache_key] = fs
         return fs
 
-    def _entry(self, hostport: str, bucket: str, stat: FileStat) -> dict[str, Any]:
-        name = f"{hostport}/{bucket}/{stat.key}".rstrip("/")
+    def _locate(self, path: Any, *, need_bucket: bool = False) -> Location:
+        where = locate(stringify_path(path))
+        if need_bucket and not where.bucket:
+            raise InvalidURIError(f"s3x path needs host:port/bucket/key, got {where.url()!r}")
+        return where
+
+    @staticmethod
+    def _entry(where: Location, stat: FileStat) -> dict[str, Any]:
+        name = f"{where.hostport}/{where.bucket}/{stat.key}".rstrip("/")
         return {
             "name": name,
             "size": stat.size,
@@ -175,16 +290,23 @@ class S3XFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unty
         }
 
     # -- queries --------------------------------------------------------------------------------------
-    def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
-        hostport, bucket, key = self._parts(path)
-        if not bucket:
-            client = make_client(self._endpoint(hostport), self.config)
+    def _buckets(self, where: Location) -> list[dict[str, Any]]:
+        client = self._client(where)[1]
+        try:
             buckets = client.list_buckets().get("Buckets", [])
-            entries = [{"name": f"{hostport}/{b['Name']}", "size": 0, "type": "directory"} for b in buckets]
+        except (ClientError, BotoCoreError) as error:
+            raise translate_error(error, "", None, endpoint=where.hostport) from error
+        return [{"name": f"{where.hostport}/{b['Name']}", "size": 0, "type": "directory"} for b in buckets]
+
+    def ls(self, path: str, detail: bool = True, **kwargs: Any) -> list[Any]:
+        """Entries directly under ``path`` (a file lists as itself); a missing path raises."""
+        where = self._locate(path)
+        if not where.bucket:
+            entries = self._buckets(where)
         else:
-            fs = self._fs(hostport, bucket)
+            fs = self._fs(where)
             try:
-                entries = [self._entry(hostport, bucket, stat) for stat in fs.scandir("/" + key)]
+                entries = [self._entry(where, stat) for stat in fs.scandir("/" + where.key)]
             except ObjectNotFoundError:
                 entries = [self.info(path)]
                 if entries[0]["type"] == "directory":
@@ -192,19 +314,183 @@ class S3XFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unty
         return entries if detail else [entry["name"] for entry in entries]
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
-        hostport, bucket, key = self._parts(path)
-        if not bucket:
-            return {"name": hostport, "size": 0, "type": "directory"}
-        stat = self._fs(hostport, bucket).stat("/" + key)
-        return self._entry(hostport, bucket, stat)
+        where = self._locate(path)
+        if not where.bucket:
+            return {"name": where.hostport, "size": 0, "type": "directory"}
+        stat = self._fs(where).stat("/" + where.key)
+        return self._entry(where, stat)
+
+    def exists(self, path: str, **kwargs: Any) -> bool:
+        """``False`` only for a 404 or an empty listing; others raise (fsspec's default hides them)."""
+        try:
+            self.info(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def lexists(self, path: str, **kwargs: Any) -> bool:
+        return self.exists(path)
+
+    def isdir(self, path: str) -> bool:
+        """Whether keys lie under ``path/`` (or a marker); a missing bucket is ``False``, failures raise."""
+        where = self._locate(path)
+        if not where.bucket:
+            return True
+        try:
+            return self._fs(where).is_dir("/" + where.key + "/")
+        except FileNotFoundError:
+            return False
+
+    def isfile(self, path: str) -> bool:
+        """Whether an object is at exactly ``path``; only a 404 is ``False``."""
+        where = self._locate(path)
+        return bool(where.bucket and where.key) and self._fs(where).is_file("/" + where.key)
+
+    def find(
+        self,
+        path: str,
+        maxdepth: int | None = None,
+        withdirs: bool = False,
+        detail: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Everything under ``path`` from one flat listing (fsspec's default lists every directory).
+
+        Directories are those implied by keys and marker objects. Keys with an empty, ``.`` or ``..``
+        segment cannot be named by a path (see ``DESIGN.md`` section 2) and are left out.
+        """
+        if maxdepth is not None and maxdepth < 1:
+            raise ValueError("maxdepth must be at least 1")
+        where = self._locate(path)
+        if not where.bucket:
+            return super().find(path, maxdepth=maxdepth, withdirs=withdirs, detail=detail, **kwargs)
+        fs = self._fs(where)
+        prefix = directory_prefix(where.key)
+        base = where.stripped()
+        found: dict[str, dict[str, Any]] = {}
+        any_key = False
+        for page in fs._pages(prefix, delimiter=False):
+            for entry in page.get("Contents", []):
+                any_key = True
+                self._add_found(found, where, prefix, entry, maxdepth=maxdepth, withdirs=withdirs)
+        if any_key and withdirs and where.key:
+            found.setdefault(base, {"name": base, "size": 0, "type": "directory"})
+        if not any_key and where.key and self.isfile(path):
+            found[base] = self.info(base)
+        names = sorted(found)
+        return {name: found[name] for name in names} if detail else names
+
+    @staticmethod
+    def _add_found(
+        found: dict[str, dict[str, Any]],
+        where: Location,
+        prefix: str,
+        entry: dict[str, Any],
+        *,
+        maxdepth: int | None,
+        withdirs: bool,
+    ) -> None:
+        key: str = entry["Key"]
+        parts = key[len(prefix) :].split("/")
+        is_marker = parts[-1] == ""
+        if is_marker:
+            parts.pop()
+        if not parts or any(part in ("", ".", "..") for part in parts):
+            return
+        root = f"{where.hostport}/{where.bucket}/{prefix}"
+        if withdirs:
+            depth_limit = len(parts) if is_marker else len(parts) - 1
+            for depth in range(1, depth_limit + 1):
+                if maxdepth is None or depth <= maxdepth:
+                    name = root + "/".join(parts[:depth])
+                    found.setdefault(name, {"name": name, "size": 0, "type": "directory"})
+        if not is_marker and (maxdepth is None or len(parts) <= maxdepth):
+            name = root + "/".join(parts)
+            found[name] = {
+                "name": name,
+                "size": int(entry["Size"]),
+                "type": "file",
+                "mtime": entry["LastModified"],
+                "created": entry["LastModified"],
+                "ETag": entry.get("ETag"),
+            }
+
+    def walk(
+        self,
+        path: str,
+        maxdepth: int | None = None,
+        topdown: bool = True,
+        on_error: Any = "omit",
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """``os.walk`` over ``ls``; ``on_error="omit"`` omits only missing paths, other failures raise.
+
+        URL credentials sign each listing of this walk (the scope is entered around each request, not
+        held across ``yield``, so code run between steps never borrows them).
+        """
+        if maxdepth is not None and maxdepth < 1:
+            raise ValueError("maxdepth must be at least 1")
+        found = _credentials_in((path,))
+        detail = kwargs.pop("detail", False)
+        yield from self._walk(
+            self._strip_protocol(path),
+            maxdepth=maxdepth,
+            topdown=topdown,
+            on_error=on_error,
+            detail=detail,
+            found=found,
+        )
+
+    def _walk(
+        self,
+        path: str,
+        *,
+        maxdepth: int | None,
+        topdown: bool,
+        on_error: Any,
+        detail: bool,
+        found: Mapping[str, Credentials],
+    ) -> Iterator[Any]:
+        try:
+            with self._credential_scope(found):
+                listing = self.ls(path, detail=True)
+        except FileNotFoundError as error:
+            if on_error == "raise":
+                raise
+            if callable(on_error):
+                on_error(error)
+            return
+        dirs: dict[str, Any] = {}
+        files: dict[str, Any] = {}
+        for info in listing:
+            name = info["name"].rstrip("/")
+            if info["type"] == "directory" and name != path:
+                dirs[name.rsplit("/", 1)[-1]] = info
+            else:
+                files["" if name == path else name.rsplit("/", 1)[-1]] = info
+        shown = (dirs, files) if detail else (list(dirs), list(files))
+        if topdown:
+            yield path, *shown
+        if maxdepth is None or maxdepth > 1:
+            for info in dirs.values():
+                deeper = None if maxdepth is None else maxdepth - 1
+                yield from self._walk(
+                    info["name"],
+                    maxdepth=deeper,
+                    topdown=topdown,
+                    on_error=on_error,
+                    detail=detail,
+                    found=found,
+                )
+        if not topdown:
+            yield path, *shown
 
     def created(self, path: str) -> datetime:
         """S3 keeps no creation time; as in the Java provider it equals the modification time."""
         return self.modified(path)
 
     def modified(self, path: str) -> datetime:
-        info = self.info(path)
-        mtime: datetime = info["mtime"]
+        mtime: datetime = self.info(path)["mtime"]
         return mtime
 
     # -- open -----------------------------------------------------------------------------------------
@@ -218,13 +504,13 @@ class S3XFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unty
         **kwargs: Any,
     ) -> Any:
         parse_mode(mode)  # refuse r+/a/w+ before touching the network
-        hostport, bucket, key = self._parts(path)
-        return self._fs(hostport, bucket).open("/" + key, mode)
+        where = self._locate(path, need_bucket=True)
+        return self._fs(where).open("/" + where.key, mode)
 
     # -- changes --------------------------------------------------------------------------------------
     def rm_file(self, path: str) -> None:
-        hostport, bucket, key = self._parts(path)
-        self._fs(hostport, bucket).rm("/" + key)
+        where = self._locate(path, need_bucket=True)
+        self._fs(where).rm("/" + where.key)
 
     def _rm(self, path: str) -> None:
         self.rm_file(path)
@@ -232,22 +518,22 @@ class S3XFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unty
     def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
         paths = path if isinstance(path, list) else [path]
         for one in paths:
-            hostport, bucket, key = self._parts(one)
-            fs = self._fs(hostport, bucket)
+            where = self._locate(one, need_bucket=True)
+            fs = self._fs(where)
             if recursive:
-                fs.rm("/" + key, recursive=True)
-            elif fs.is_file("/" + key):
-                fs.rm("/" + key)
+                fs.rm("/" + where.key, recursive=True)
+            elif fs.is_file("/" + where.key):
+                fs.rm("/" + where.key)
             else:
-                fs.rmdir("/" + key)
+                fs.rmdir("/" + where.key)
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
-        hostport, bucket, key = self._parts(path)
-        fs = self._fs(hostport, bucket)
-        if key:
-            fs.mkdir("/" + key, parents=create_parents, exist_ok=True)
+        where = self._locate(path, need_bucket=True)
+        fs = self._fs(where)
+        if where.key:
+            fs.mkdir("/" + where.key, parents=create_parents, exist_ok=True)
         else:
-            fs.client.create_bucket(Bucket=bucket)
+            fs.client.create_bucket(Bucket=where.bucket)
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
         """Create a bucket if asked for one; for keys, write nothing.
@@ -256,15 +542,64 @@ class S3XFileSystem(AbstractFileSystem):  # type: ignore[misc]  # fsspec is unty
         exist (directories are inferred from keys), so no marker objects are left behind. An explicit
         :meth:`mkdir` does write a marker.
         """
-        key = self._parts(path)[2]
-        if not key and not (exist_ok and self.exists(path)):
+        where = self._locate(path, need_bucket=True)
+        if not where.key and not (exist_ok and self.exists(path)):
             self.mkdir(path)
 
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
-        source, destination = self._parts(path1), self._parts(path2)
-        if source[:2] == destination[:2]:
-            self._fs(*source[:2]).copy("/" + source[2], "/" + destination[2])
+        source = self._locate(path1, need_bucket=True)
+        destination = self._locate(path2, need_bucket=True)
+        same_store = (source.hostport, source.bucket) == (destination.hostport, destination.bucket)
+        if same_store and self._credentials_for(source) == self._credentials_for(destination):
+            self._fs(source).copy("/" + source.key, "/" + destination.key)
             return
         with self.open(path1, "rb") as reader, self.open(path2, "wb") as writer:
             while chunk := reader.read(io.DEFAULT_BUFFER_SIZE * 256):
                 writer.write(chunk)
+
+
+_URL_METHODS = (
+    "open",
+    "cat",
+    "cat_file",
+    "cat_ranges",
+    "pipe",
+    "pipe_file",
+    "ls",
+    "info",
+    "exists",
+    "lexists",
+    "isdir",
+    "isfile",
+    "find",
+    "glob",
+    "du",
+    "size",
+    "sizes",
+    "modified",
+    "created",
+    "checksum",
+    "rm",
+    "rm_file",
+    "mkdir",
+    "makedirs",
+    "rmdir",
+    "touch",
+    "cp_file",
+    "copy",
+    "mv",
+    "get",
+    "get_file",
+    "put",
+    "put_file",
+    "head",
+    "tail",
+    "read_text",
+    "write_text",
+    "read_bytes",
+    "write_bytes",
+    "read_block",
+    "expand_path",
+)
+for _name in _URL_METHODS:
+    setattr(S3XFileSystem, _name, _url_scoped(getattr(S3XFileSystem, _name)))

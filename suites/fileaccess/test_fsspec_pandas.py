@@ -66,9 +66,9 @@ def test_pandas_parquet_with_storage_options(target: Any, bucket: str) -> None:
 
 
 def test_pyarrow_parquet_through_one_shared_instance(target: Any, s3_client: Any, bucket: str) -> None:
-    filesystem = fsspec.filesystem("s3x")
+    filesystem = fsspec.filesystem("s3x", **_storage_options(target))
     table = pa.table(FRAME)
-    with filesystem.open(_url(target, bucket, "arrow/t.parquet"), "wb") as handle:
+    with filesystem.open(_url(target, bucket, "arrow/t.parquet", credentials=False), "wb") as handle:
         pq.write_table(table, handle)
     path = f"{target.endpoint.netloc}/{bucket}/arrow/t.parquet"
     assert pq.read_table(path, filesystem=filesystem).equals(table)
@@ -85,11 +85,13 @@ def test_paths_keep_the_endpoint_and_never_the_secret(target: Any, s3_client: An
     assert listed[0]["size"] == 4
     assert listed[0]["created"] == listed[0]["mtime"]
     # listings carry milliseconds, HEAD (behind modified()) whole seconds: the same instant either way
-    assert abs(listed[0]["mtime"] - filesystem.modified(listed[0]["name"])) < timedelta(seconds=1)
+    modified = filesystem.modified(_url(target, bucket, "d/x.csv"))
+    assert abs(listed[0]["mtime"] - modified) < timedelta(seconds=1)
     secret = target.endpoint.secret_key.reveal()
-    assert secret not in repr(filesystem)
-    assert secret not in str(listed)
-    assert secret not in filesystem.unstrip_protocol(url)
+    resolved, path = fsspec.core.url_to_fs(url)
+    for shown in (repr(filesystem), str(listed), filesystem.unstrip_protocol(url), repr(resolved), path):
+        assert secret not in shown
+    assert resolved.ls(path, detail=False) == [f"{target.endpoint.netloc}/{bucket}/d/x.csv"]
 
 
 def test_fsspec_operations(target: Any, s3_client: Any, bucket: str) -> None:
