@@ -3,18 +3,26 @@
 Nothing is launched; ``start`` only checks that the endpoint answers. Both are shared stores, so the
 suites must keep inside buckets whose names carry a prefix the owner chose (``bucket_prefix``), and
 AWS never runs unless asked for explicitly: credentials alone are not consent to create buckets.
+
+**Skip or error.** Only a target that is genuinely not configured here is *unavailable* (a skip with
+the reason): no ``--endpoint`` for ``external``; no ``S3CONF_AWS_BUCKET_PREFIX``, or no credentials
+anywhere, for ``aws``. Once the user has opted in, whatever goes wrong (a profile that does not exist
+or does not parse, half a key pair, an endpoint URL that is not one, a store that does not answer)
+is a :class:`~s3conf.errors.TargetError` from ``start`` naming the cause, so a broken setup fails
+loudly instead of hiding as a skip. Credentials are never part of the message.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 
 from emulators.base import Capabilities, Emulator, wait_until_ready
 from emulators.clients import probe_client
 from s3conf.endpoint import Endpoint
-from s3conf.errors import ConfigError, TargetError
-from s3conf.redaction import Secret
+from s3conf.errors import ConfigError, InvalidURIError, TargetError
+from s3conf.redaction import Secret, redact, redact_userinfo
 
 #: Longest prefix that still leaves room for ``s3conf-`` and 16 random characters in 63.
 MAX_BUCKET_PREFIX = 40
@@ -87,24 +95,28 @@ class ExternalEmulator(Emulator):
                 "no endpoint given (pass --endpoint URL --access-key KEY --secret-key SECRET, "
                 "or set S3CONF_ENDPOINT)",
             )
-        if (self.access_key is None) != (self._secret_key is None):
-            return False, "--access-key and --secret-key must be given together"
-        return True, f"endpoint {self.url}"
+        return True, f"endpoint {redact_userinfo(self.url)}"
 
     @property
     def launch_flags(self) -> tuple[str, ...]:
-        return (f"endpoint={self.url}", f"region={self.region}", f"path_style={self.path_style}")
+        url = redact_userinfo(self.url) if self.url else self.url
+        return (f"endpoint={url}", f"region={self.region}", f"path_style={self.path_style}")
 
     def _start(self) -> Endpoint:
         assert self.url is not None
-        endpoint = Endpoint(
-            name=self.name,
-            url=self.url.rstrip("/"),
-            region=self.region,
-            access_key=self.access_key,
-            secret_key=Secret(self._secret_key) if self._secret_key is not None else None,
-            path_style=self.path_style,
-        )
+        if (self.access_key is None) != (self._secret_key is None):
+            raise TargetError("external target: --access-key and --secret-key must be given together")
+        try:
+            endpoint = Endpoint(
+                name=self.name,
+                url=self.url.rstrip("/"),
+                region=self.region,
+                access_key=self.access_key,
+                secret_key=Secret(self._secret_key) if self._secret_key is not None else None,
+                path_style=self.path_style,
+            )
+        except InvalidURIError as error:
+            raise TargetError(f"external target: {error}") from None
         server = wait_until_ready(
             lambda: _reachable_probe(endpoint),
             deadline_seconds=20,
@@ -136,7 +148,12 @@ class AWSEmulator(Emulator):
                 "opt-in only: set S3CONF_AWS_BUCKET_PREFIX (buckets are created and deleted under it) "
                 "and provide AWS credentials"
             )
-        if not _local_aws_credentials():
+        try:
+            found = _local_aws_credentials()
+        except TargetError:
+            # Configured and opted in, but broken: available, so that start() fails with the cause.
+            return True, f"AWS S3 in {self.region}: credentials are configured but do not load"
+        if not found:
             return False, "no AWS credentials in the environment or shared config/credentials files"
         return True, f"AWS S3 in {self.region}, buckets prefixed {self.bucket_prefix!r}"
 
@@ -145,6 +162,9 @@ class AWSEmulator(Emulator):
         return (f"region={self.region}", f"bucket_prefix={self.bucket_prefix}")
 
     def _start(self) -> Endpoint:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        _local_aws_credentials()  # a broken profile fails here, naming the cause, before any request
         # Credentials stay with boto3's default chain, so they never pass through our objects.
         endpoint = Endpoint(
             name=self.name,
@@ -155,8 +175,10 @@ class AWSEmulator(Emulator):
         client = probe_client(endpoint)
         try:
             client.list_buckets(MaxBuckets=1)
-        except Exception as error:
-            raise TargetError(f"AWS S3 in {self.region} did not answer ListBuckets: {error}") from error
+        except (BotoCoreError, ClientError) as error:
+            raise TargetError(
+                f"AWS S3 in {self.region} did not answer ListBuckets: {_without_credentials(error)}"
+            ) from None
         return Endpoint(
             name=endpoint.name, url=endpoint.url, region=endpoint.region, path_style=False, version="AWS S3"
         )
@@ -170,14 +192,36 @@ def _local_aws_credentials() -> bool:
 
     The instance-metadata and container providers are removed from the chain: on a laptop they would
     each wait for a timeout, and a target listing must be instant.
+
+    Raises:
+        TargetError: credentials are configured but cannot be loaded (a profile that does not exist
+            or does not parse, half a key pair, a failing ``credential_process``), naming the cause.
     """
     import botocore.session
+    from botocore.exceptions import BotoCoreError
 
-    session = botocore.session.get_session()
-    resolver = session.get_component("credential_provider")
-    for provider in ("iam-role", "container-role"):
-        resolver.remove(provider)
     try:
+        session = botocore.session.get_session()
+        resolver = session.get_component("credential_provider")
+        for provider in ("iam-role", "container-role"):
+            resolver.remove(provider)
         return resolver.load_credentials() is not None
-    except Exception:  # a broken profile means "not configured here"
-        return False
+    except (BotoCoreError, OSError, ValueError) as error:
+        raise TargetError(f"AWS credentials could not be loaded: {_without_credentials(error)}") from None
+
+
+def _without_credentials(error: BaseException) -> str:
+    """``error``'s type and first line, with the secrets the environment holds masked and the text cut.
+
+    botocore messages name files, profiles and variables, not values, but a ``credential_process``
+    error quotes the process's output, which may hold anything.
+    """
+    from botocore.exceptions import CredentialRetrievalError
+
+    if isinstance(error, CredentialRetrievalError):
+        provider = error.kwargs.get("provider", "a credential provider")
+        return f"{type(error).__name__}: {provider} failed (its output is not shown: it may hold credentials)"
+    known = (os.environ.get(name) for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    text = redact(first_line, known)
+    return f"{type(error).__name__}: {text[:300]}"
