@@ -180,7 +180,7 @@ def run_bench(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else default_out_dir()
     if args.e2e:
         command += " --e2e" + (" --no-grid" if args.no_grid else "")
-        command += f" --parquet-size {format_size(parse_size(args.parquet_size))}"
+        command += f" --parquet-size {format_size(parse_sizes(args.parquet_size, '--parquet-size')[0])}"
     print(f"s3conf bench: {command}")
     bar, start = _progress_bar()
     with emulator as endpoint, bar:
@@ -227,7 +227,7 @@ def _run_e2e(
     from suites.bench.e2e_run import E2ESpec, e2e_markdown, run_e2e
 
     e2e_spec = E2ESpec(
-        shape=ParquetShape(size=parse_size(args.parquet_size)),
+        shape=ParquetShape(size=parse_sizes(args.parquet_size, "--parquet-size")[0]),
         records_object_size=64 * MiB,
         repeats=spec.repeats,
         seed=spec.seed,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -276,3 +277,11 @@ def test_the_secret_key_is_read_from_the_environment(rclone: Any, tmp_path: Path
     assert completed.returncode == 3, completed.stderr
     assert "authentication failed" in completed.stderr
     assert SECRET not in completed.stderr + completed.stdout
+
+
+def test_the_readme_declaration_example_is_valid() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for lang, b in re.findall(r"```(\w*)\n(.*?)```", readme, re.DOTALL) if lang == "toml"]
+    table = parse_not_offered(block, known_checks={c.id for c in all_checks()})
+    assert table.reason("presign.get", None) == "presigned URLs are disabled on this gateway"
+    assert set(table.capabilities) == {"virtual_host_addressing"}
