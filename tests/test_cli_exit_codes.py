@@ -1,6 +1,6 @@
 """Every exit code the README documents for ``s3conf``, ``bench``, ``report`` and ``targets``, one-line
 errors instead of tracebacks, and the library-only install (``conformance`` has its own file:
-``tests/conformance/test_cli_exit_codes.py``; ``config`` is in ``tests/test_config_cli.py``).
+``tests/conformance/test_conformance_cli.py``; ``config`` is in ``tests/test_config_cli.py``).
 
 Missing extras are simulated by blocking their modules (``sys.modules[name] = None`` makes ``import``
 raise ``ModuleNotFoundError``), in a child process where that must hold from the first import.
