@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from s3conf.errors import InvalidURIError
-from s3conf.redaction import MASK, Secret, shown
+from s3conf.redaction import MASK, Secret, redact_userinfo, shown
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -102,7 +102,7 @@ class Endpoint:
     def __repr__(self) -> str:
         secret = MASK if self.secret_key is not None else None
         return (
-            f"Endpoint(name={self.name!r}, url={self.url!r}, region={self.region!r}, "
+            f"Endpoint(name={redact_userinfo(self.name)!r}, url={self.url!r}, region={self.region!r}, "
             f"access_key={self.access_key!r}, secret_key={secret or 'None'}, "
             f"path_style={self.path_style!r}, version={self.version!r})"
         )

@@ -173,3 +173,11 @@ def test_endpoint_errors_hide_userinfo() -> None:
         with pytest.raises(InvalidURIError) as caught:
             Endpoint(name="e", url=url)
         assert SECRET not in str(caught.value)
+
+
+def test_endpoint_repr_redacts_a_name_that_looks_like_a_url_with_userinfo() -> None:
+    endpoint = Endpoint(
+        name=f"http://AK:{SECRET}@h:9000", url="http://h:9000", access_key="AK", secret_key=SECRET
+    )
+    assert repr(endpoint).startswith("Endpoint(name='http://***@h:9000', url='http://h:9000'")
+    assert SECRET not in repr(endpoint) + str(endpoint)
