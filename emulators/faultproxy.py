@@ -183,6 +183,9 @@ class FaultProxy:
         self._closing = threading.Event()
         self._connections: set[socket.socket] = set()
         self.log: list[LoggedRequest] = []
+        self._arrived = 0
+        self._stalled_bodies = 0
+        self._arrival = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -224,6 +227,19 @@ class FaultProxy:
                 and (path_contains is None or path_contains in r.path)
             ]  # fmt: skip
 
+    def wait_for_arrivals(self, count: int, *, timeout: float = 10.0) -> bool:
+        """Wait until ``count`` requests have reached the proxy (logged or not yet answered).
+
+        Lets a test act while requests are known to be stalled inside the proxy, without sleeping.
+        """
+        with self._arrival:
+            return self._arrival.wait_for(lambda: self._arrived >= count, timeout)
+
+    def wait_for_stalled_bodies(self, count: int, *, timeout: float = 10.0) -> bool:
+        """Wait until ``count`` answers have sent their headers and are stalled mid-body."""
+        with self._arrival:
+            return self._arrival.wait_for(lambda: self._stalled_bodies >= count, timeout)
+
     def faults_injected(self) -> int:
         """How many requests a rule changed."""
         with self._lock:
@@ -253,6 +269,8 @@ class FaultProxy:
 
     def _pick(self, method: str, path: str, headers: dict[str, str]) -> Fault | None:
         with self._lock:
+            self._arrived += 1
+            self._arrival.notify_all()
             for fault in self._faults:
                 if not fault.matches(method, path, headers):
                     continue
@@ -416,6 +434,9 @@ class FaultProxy:
                 if fault.stall_body_after is not None:
                     self.wfile.write(data[: fault.stall_body_after])
                     self.wfile.flush()
+                    with proxy._arrival:
+                        proxy._stalled_bodies += 1
+                        proxy._arrival.notify_all()
                     if proxy._closing.wait(fault.stall_body):
                         self.close_connection = True
                         return

@@ -10,16 +10,34 @@ Decisions:
 * **Addressing.** Path style when the endpoint asks for it or ``s3.spi.force-path-style`` is true.
 * **Connection pool** = max(``s3.connection.maximum``, the shared fetch pool's threads), so read-ahead
   threads never queue for a connection (urllib3 would otherwise warn and discard connections).
-* **Retries.** botocore's ``standard`` mode retries throttling, 5xx and connection errors of a single
-  request; readers add their own retries around the response body, which botocore cannot retry.
+* **One retry layer per request.** botocore's own retries are off (``total_max_attempts=1``); s3conf
+  registers botocore's *standard* retry policy (3 attempts: throttling, 5xx, dropped connections) on
+  the client's ``needs-retry`` event for every operation except ``GetObject``, which the reader retries
+  itself because a GET can also fail in its body, where botocore cannot see it. So a GET is tried
+  ``attempts`` times (3), not 3 x 3 as when both layers retried.
+* **Timeouts per request.** ``s3.spi.timeouts.read`` bounds the wait for response bytes;
+  ``s3.spi.timeouts.write`` replaces it for uploads (``PutObject``, ``UploadPart``,
+  ``CompleteMultipartUpload``), whose answer comes only after the server has taken every byte. Set
+  through botocore's per-request ``read_timeout`` (request context) on botocore versions that have
+  it; older ones keep the read timeout for every request.
+* **A deadline per operation.** ``s3.spi.timeouts.operation`` (default 300 s) bounds one operation
+  with all its retries: a botocore call, or a whole fragment fetch of the reader (which opens
+  :func:`operation_deadline` around its attempts). No retry starts past it, and every request's read
+  timeout is cut to what is left. So with the defaults a dead server fails an operation in at most
+  300 s (plus at most one connect timeout, 60 s, for a connection attempt begun just before the
+  deadline), instead of 3 x 3 x 180 s.
 * **Caching.** Clients are cached per (endpoint, credentials, settings) because building one costs
   tens of milliseconds and boto3 clients are thread-safe; :func:`clear_client_cache` drops them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import math
 import threading
+import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -27,6 +45,7 @@ import boto3
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError, NoCredentialsError, SSLError
+from botocore.retries import quota, standard
 
 from s3conf.client_options import ClientOptions
 from s3conf.endpoint import Endpoint, endpoint_url
@@ -54,6 +73,85 @@ _DENIED_CODES = frozenset({"AccessDenied", "403", "Forbidden", "AllAccessDisable
 
 _cache: dict[tuple[Any, ...], S3Client] = {}
 _cache_lock = threading.Lock()
+
+#: Attempts per request for operations botocore retries for us (its standard default).
+REQUEST_ATTEMPTS = 3
+#: Operations the reader retries itself (botocore must not retry them too).
+SELF_RETRIED_OPERATIONS = frozenset({"GetObject"})
+#: Operations whose response waits for an upload: they get ``s3.spi.timeouts.write``.
+UPLOAD_OPERATIONS = frozenset({"PutObject", "UploadPart", "CompleteMultipartUpload"})
+
+_deadlines = threading.local()
+
+
+@contextlib.contextmanager
+def operation_deadline(deadline: float) -> Iterator[None]:
+    """Bound every request this thread makes inside the block by ``deadline`` (``time.monotonic()``).
+
+    The reader wraps a fragment fetch (all its attempts) in one of these; requests made inside get
+    their read timeout cut to the time left, and botocore starts no retry past it. Nested blocks keep
+    the earliest deadline.
+    """
+    previous = getattr(_deadlines, "outer", None)
+    _deadlines.outer = deadline if previous is None else min(previous, deadline)
+    try:
+        yield
+    finally:
+        _deadlines.outer = previous
+
+
+def remaining_seconds() -> float:
+    """Seconds left before the current call's deadline in this thread (``inf`` outside any call)."""
+    deadline = getattr(_deadlines, "call", None)
+    return math.inf if deadline is None else deadline - time.monotonic()
+
+
+class _RequestPolicy:
+    """The client's event hooks: per-call deadline, per-request read/write timeouts, one retry layer."""
+
+    def __init__(self, config: S3Config) -> None:
+        self._operation = config.operation_timeout
+        self._read = config.read_timeout
+        self._write = config.write_timeout
+        adapter = standard.RetryEventAdapter()
+        detector = standard.ThrottlingErrorDetector(adapter)
+        self._retries = standard.RetryHandler(
+            retry_policy=standard.RetryPolicy(
+                retry_checker=standard.StandardRetryConditions(max_attempts=REQUEST_ATTEMPTS),
+                retry_backoff=standard.ExponentialBackoff(),
+            ),
+            retry_event_adapter=adapter,
+            # botocore's stubs type this as RetryQuota; at run time the handler needs the checker.
+            retry_quota=standard.RetryQuotaChecker(quota.RetryQuota(), detector),  # type: ignore[arg-type]
+        )
+
+    def register(self, client: Any) -> None:
+        client.meta.events.register("before-call.s3", self.start_call)
+        client.meta.events.register("before-send.s3", self.before_send)
+        client.meta.events.register("needs-retry.s3", self.needs_retry)
+
+    def start_call(self, **_: Any) -> None:
+        """A new API call: its deadline is the operation timeout, or the enclosing operation's."""
+        deadline = time.monotonic() + self._operation
+        outer = getattr(_deadlines, "outer", None)
+        _deadlines.call = deadline if outer is None else min(deadline, outer)
+
+    def before_send(self, request: Any, event_name: str, **_: Any) -> None:
+        """Give this attempt the read (or write) timeout, cut to the time left before the deadline."""
+        operation = event_name.rsplit(".", 1)[-1]
+        wanted = self._write if operation in UPLOAD_OPERATIONS else self._read
+        context = getattr(request, "context", None)
+        if isinstance(context, dict):
+            context["read_timeout"] = max(0.001, min(wanted, remaining_seconds()))
+
+    def needs_retry(self, operation: Any, **kwargs: Any) -> float | None:
+        """botocore's standard decision, except for self-retried operations and past the deadline."""
+        if operation.name in SELF_RETRIED_OPERATIONS:
+            return None
+        delay: float | None = self._retries.needs_retry(operation=operation, **kwargs)
+        if delay is not None and delay >= remaining_seconds():
+            return None
+        return delay
 
 
 def resolve_endpoint(endpoint: Endpoint | None, config: S3Config) -> Endpoint | None:
@@ -111,6 +209,8 @@ def make_client(
         addressing,
         config.connect_timeout,
         config.read_timeout,
+        config.write_timeout,
+        config.operation_timeout,
         client_pool_size(config),
         options.cache_key() if options is not None else None,
     )
@@ -120,6 +220,16 @@ def make_client(
             client = _build(resolved, config, addressing, options or ClientOptions())
             _cache[key] = client
         return client
+
+
+def new_client(endpoint: Endpoint | None, config: S3Config, options: ClientOptions | None = None) -> S3Client:
+    """Like :func:`make_client`, but a new client every call (tests that own their endpoint, soaks)."""
+    resolved = resolve_endpoint(endpoint, config)
+    path_style = config.force_path_style or (resolved is not None and resolved.path_style)
+    addressing: Literal["auto", "virtual", "path"] = (
+        "path" if path_style else ("virtual" if resolved is not None else "auto")
+    )
+    return _build(resolved, config, addressing, options or ClientOptions())
 
 
 def _build(
@@ -133,7 +243,7 @@ def _build(
         max_pool_connections=client_pool_size(config),
         connect_timeout=config.connect_timeout,
         read_timeout=config.read_timeout,
-        retries={"mode": "standard"},
+        retries={"mode": "standard", "total_max_attempts": 1},  # retried by _RequestPolicy or the reader
         # Checksums only when an operation requires them: S3-compatible stores differ in the new
         # default CRC trailers, and some (rclone) send the whole object's checksum with a ranged GET.
         request_checksum_calculation="when_required",
@@ -163,6 +273,7 @@ def _build(
     # A session per client: boto3's default session is not safe to share between threads.
     session = boto3.session.Session(profile_name=options.profile)
     client: S3Client = session.client("s3", config=botocore_config, **kwargs)
+    _RequestPolicy(config).register(client)
     return client
 
 

@@ -172,7 +172,9 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("s3.spi.timeouts.read", "read_timeout", _duration, _seconds,
             description="seconds to wait for response bytes"),
     KeySpec("s3.spi.timeouts.write", "write_timeout", _duration, _seconds,
-            description="seconds for one upload request"),
+            description="seconds to wait for an upload request's bytes (PUT, UploadPart, Complete)"),
+    KeySpec("s3.spi.timeouts.operation", "operation_timeout", _duration, _seconds,
+            description="total seconds for one operation with all its retries (a fragment, a part...)"),
     KeySpec("s3.spi.write.multipart-threshold", "multipart_threshold", _size, at_least(1),
             description="writes above this size use a multipart upload"),
     KeySpec("s3.spi.write.part-size", "multipart_part_size", _size, between(5 * MiB, 5 * GiB),
@@ -348,6 +350,7 @@ class S3Config:
     connect_timeout: float = 60.0
     read_timeout: float = 180.0
     write_timeout: float = 300.0
+    operation_timeout: float = 300.0
     multipart_threshold: int = 8 * MiB
     multipart_part_size: int = 8 * MiB
     max_parts_in_flight: int = 8

@@ -14,10 +14,13 @@ Either way a body shorter than its range raises :class:`~s3conf.errors.TransferE
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import http.client
 import re
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from s3conf.client import error_code, error_status, translate_error
+from s3conf.client import error_code, error_status, operation_deadline, translate_error
 from s3conf.errors import S3ConfError, TransferError
 
 if TYPE_CHECKING:
@@ -140,6 +143,18 @@ class RangedResponse:
                 errno.EIO, f"ranged GET answered without a usable Content-Range ({header!r})",
                 f"s3://{bucket}/{key}",
             )  # fmt: skip
+
+    def abort(self) -> None:
+        """Shut the response's socket down, from any thread, so a read blocked on it returns at once.
+
+        Closing a socket does not wake a thread blocked in ``recv`` on it; ``shutdown`` does. Used when a
+        reader is closed with fetches still streaming: their connections are never reused.
+        """
+        raw = getattr(self.body, "_raw_stream", None)
+        sock = getattr(getattr(raw, "_connection", None), "sock", None)
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def check(self, requested: ByteRange, *, size: int | None, etag: str | None, name: str) -> None:
         """Refuse a response that does not answer ``requested`` of the object first seen (closes the body).
@@ -297,12 +312,16 @@ def with_retries(
     changed_error: Callable[[], TransferError],
     bucket: str,
     key: str,
+    deadline: float | None = None,
 ) -> Any:
     """Run ``attempt`` until it succeeds, retrying transient failures with exponential backoff.
 
     Definitive answers (missing key, denied, an ETag mismatch, a changed object) are raised at once,
     mapped to :mod:`s3conf.errors`; transient ones (5xx, throttling, dropped connections, short bodies)
     are retried ``attempts - 1`` times, then reported as :class:`~s3conf.errors.TransferError`.
+    With a ``deadline`` (``time.monotonic()``), no retry starts when its backoff would end past it, and
+    every request inside is bounded by it (:func:`s3conf.client.operation_deadline`), so the whole
+    operation ends near the deadline whatever the server does.
 
     Args:
         attempt: one GET and its body read.
@@ -313,10 +332,32 @@ def with_retries(
         changed_error: builds the error for ``412 Precondition Failed`` (the If-Match ETag moved on).
         bucket: the bucket, for mapped errors.
         key: the key, for mapped errors.
+        deadline: when the operation must be over, or ``None`` for no limit.
     """
+    with operation_deadline(deadline if deadline is not None else float("inf")):
+        return _retry_loop(
+            attempt, attempts=attempts, backoff=backoff, cancel=cancel, on_retry=on_retry,
+            changed_error=changed_error, bucket=bucket, key=key, deadline=deadline,
+        )  # fmt: skip
+
+
+def _retry_loop(
+    attempt: Callable[[], Any],
+    *,
+    attempts: int,
+    backoff: float,
+    cancel: threading.Event,
+    on_retry: Callable[[], None],
+    changed_error: Callable[[], TransferError],
+    bucket: str,
+    key: str,
+    deadline: float | None,
+) -> Any:
     delay = backoff
     last: BaseException | None = None
+    tried = 0
     for number in range(attempts):
+        tried = number + 1
         try:
             return attempt()
         except (CancelledError, RangeNotSatisfiableError):
@@ -337,10 +378,16 @@ def with_retries(
         except (BotoCoreError, Urllib3HTTPError, OSError) as error:
             last = error
         if number + 1 < attempts:
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                raise TransferError(
+                    errno.ETIMEDOUT,
+                    f"GET failed after {tried} attempts ({type(last).__name__}): operation deadline passed",
+                    f"s3://{bucket}/{key}",
+                ) from last
             on_retry()
             if cancel.wait(delay):
                 raise CancelledError
             delay *= 2
     raise TransferError(
-        errno.EIO, f"GET failed after {attempts} attempts ({type(last).__name__})", f"s3://{bucket}/{key}"
+        errno.EIO, f"GET failed after {tried} attempts ({type(last).__name__})", f"s3://{bucket}/{key}"
     ) from last

@@ -71,7 +71,10 @@ if TYPE_CHECKING:
 
     from s3conf.config import S3Config
 
-__all__ = ["FetchPool", "ReaderStats", "S3Reader"]
+__all__ = ["CLOSE_GRACE_SECONDS", "FetchPool", "ReaderStats", "S3Reader"]
+
+#: The longest ``close()`` waits for running fetches to wind down before abandoning them.
+CLOSE_GRACE_SECONDS = 1.0
 
 
 class _Fragment:
@@ -79,7 +82,7 @@ class _Fragment:
 
     __slots__ = (
         "buffer", "cancel", "data", "error", "fetched", "finished", "future", "index", "prefetch", "reserved",
-        "used",
+        "response", "used",
     )  # fmt: skip
 
     def __init__(self, index: int, reserved: int, *, prefetch: bool) -> None:
@@ -94,6 +97,7 @@ class _Fragment:
         self.cancel = threading.Event()
         self.used: list[tuple[int, int]] = []
         self.buffer: bytearray | None = None  # a recycled buffer to fill instead of allocating one
+        self.response: RangedResponse | None = None  # the response being read, for close() to abort
 
     def mark_used(self, start: int, end: int) -> int:
         """Record that [start, end) reached the caller; return how many of those bytes are new."""
@@ -154,6 +158,7 @@ class S3Reader(io.RawIOBase):
         self._pool = pool if pool is not None else FetchPool.shared(config)
         self._attempts = attempts
         self._backoff = backoff
+        self._operation_timeout = config.operation_timeout
         self._pos = 0
         self._size: int | None = None
         self._etag: str | None = None
@@ -268,16 +273,27 @@ class S3Reader(io.RawIOBase):
         return pieces
 
     def close(self) -> None:
-        """Cancel prefetches, wait for running fetches to stop, and release all reserved bytes."""
+        """Cancel prefetches, stop running fetches, and return within :data:`CLOSE_GRACE_SECONDS`.
+
+        Queued prefetches are cancelled; fetches streaming a body have their socket shut down, so they
+        stop at once and their connection is never reused. A fetch still waiting for the server's first
+        byte cannot be interrupted: it is abandoned, keeping its pool thread and budget reservation
+        until its read timeout (cut to ``s3.spi.timeouts.operation``) ends it, then closing its response
+        unread. Everything else is released before ``close`` returns.
+        """
         if self.closed:
             return
         if hasattr(self, "_changed"):
             with self._changed:
                 for fragment in list(self._entries.values()):
                     self._drop(fragment)
+                for fragment in self._zombies:
+                    if fragment.response is not None:
+                        fragment.response.abort()
                 self._publish()
-                while self._zombies:
-                    self._changed.wait()
+                give_up = time.monotonic() + CLOSE_GRACE_SECONDS
+                while self._zombies and (left := give_up - time.monotonic()) > 0:
+                    self._changed.wait(left)
         super().close()
 
     def _check_open(self) -> None:
@@ -585,6 +601,12 @@ class S3Reader(io.RawIOBase):
             if error_code(error) == "InvalidRange" or error_status(error) == 416:
                 raise RangeNotSatisfiableError(self.name) from error
             raise
+        with self._lock:
+            fragment.response = response
+        if fragment.cancel.is_set():  # dropped (or the reader closed) while the request was waiting
+            response.abort()
+            response.body.close()
+            raise CancelledError
         response.check(requested, size=size, etag=etag, name=self.name)
         if response.full_body:
             self.stats.add(full_body_responses=1)
@@ -625,4 +647,5 @@ class S3Reader(io.RawIOBase):
             changed_error=lambda: self._changed_error(f"ETag is no longer {self._etag}"),
             bucket=self.bucket,
             key=self.key,
+            deadline=time.monotonic() + self._operation_timeout,
         )

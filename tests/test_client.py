@@ -43,7 +43,7 @@ def test_client_carries_endpoint_timeouts_pool_and_addressing() -> None:
     assert meta.config.max_pool_connections == 80 == client_pool_size(config)
     assert meta.config.s3 == {"addressing_style": "path"}
     assert meta.config.signature_version == "s3v4"
-    assert meta.config.retries == {"mode": "standard"}
+    assert meta.config.retries == {"mode": "standard", "total_max_attempts": 1}  # s3conf retries, once
 
 
 def test_pool_covers_the_fetch_threads() -> None:

@@ -62,6 +62,7 @@ DEFAULTS = [
     ("s3.spi.timeouts.connect", 60.0),
     ("s3.spi.timeouts.read", 180.0),
     ("s3.spi.timeouts.write", 300.0),
+    ("s3.spi.timeouts.operation", 300.0),
     ("s3.spi.write.multipart-threshold", 8 * MiB),
     ("s3.spi.write.part-size", 8 * MiB),
     ("s3.spi.write.max-parts-in-flight", 8),

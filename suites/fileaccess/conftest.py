@@ -16,6 +16,8 @@ import pytest
 
 from emulators.faultproxy import FaultProxy
 from emulators.pytest_plugin import RunningTarget
+from s3conf.client import new_client
+from s3conf.config import S3Config
 
 
 @dataclass
@@ -68,7 +70,5 @@ def fault_proxy(target: RunningTarget) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 def proxied_client(fault_proxy: FaultProxy) -> Any:
-    """A client that talks to the target through ``fault_proxy``, without botocore retries."""
-    from emulators.clients import boto3_client
-
-    return boto3_client(fault_proxy.endpoint, retries={"max_attempts": 1, "mode": "standard"})
+    """An s3conf client (:func:`s3conf.client.new_client`, default settings) through ``fault_proxy``."""
+    return new_client(fault_proxy.endpoint, S3Config())
