@@ -1,222 +1,149 @@
-"""Targets that run as containers through the Docker SDK: MinIO and LocalStack.
+"""Container targets: SeaweedFS and rclone from images built here, MinIO and LocalStack published.
 
-Availability is decided without starting anything: the SDK must import, an engine must answer a
-ping, and the image must be present locally or resolvable in its registry. Each failure is reported
-precisely (which of the three, and the engine's own message) as the skip reason. The container
-publishes its S3 port on an ephemeral loopback port chosen by the engine, is polled with a real
-authenticated request, and is always removed on stop (``remove=True`` plus an explicit remove).
+All four are the generic :class:`~emulators.containers.ContainerEmulator`; they differ only in data
+(image, command, where the credentials go). ``container:seaweedfs`` and ``container:rclone`` run the
+same binary, with the same behaviour flags, as the process-launched ``seaweedfs`` and ``rclone``
+targets, so the two launches of one version must give the same conformance verdicts; their images are
+built on demand from the installed wheels (:mod:`emulators.docker_images`). MinIO and LocalStack use
+their published images, which must be present locally (pulled or loaded) or pullable.
+
+Where the credentials go (never on a command line):
+
+* SeaweedFS: the identities file ``-s3.config`` names, copied into the container before it starts.
+* MinIO: ``MINIO_CONFIG_ENV_FILE`` names a file holding ``MINIO_ROOT_USER``/``MINIO_ROOT_PASSWORD``.
+* rclone: the ``RCLONE_AUTH_KEY`` environment variable (rclone reads every flag from ``RCLONE_*``
+  and has no file for serve options); ``docker inspect`` shows a container's environment to users of
+  the engine, who are root-equivalent on the host anyway.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
-import secrets as random_secrets
-import socket
 from typing import Any
-from urllib.parse import urlsplit
 
-from emulators.base import Capabilities, Emulator, wait_until_ready
-from emulators.clients import list_buckets_probe, probe_client
-from s3conf.endpoint import Endpoint
-from s3conf.errors import TargetError
-from s3conf.redaction import Secret, redact
+from emulators.base import Capabilities
+from emulators.containers import SECRETS_DIR, ContainerEmulator
+from emulators.docker_images import ScratchImage, ensure_image, scratch_images
+from emulators.process import find_binary
+from emulators.rclone_target import BEHAVIOUR_FLAGS as RCLONE_FLAGS
+from emulators.rclone_target import RcloneEmulator
+from emulators.seaweedfs_target import BEHAVIOUR_FLAGS as SEAWEEDFS_FLAGS
+from emulators.seaweedfs_target import SeaweedFSEmulator, identities_document
 
-_LOG_TAIL_LINES = 20
-
-
-def docker_client() -> tuple[Any | None, str]:
-    """A connected Docker SDK client, or ``None`` and the precise reason there is none."""
-    if importlib.util.find_spec("docker") is None:
-        return None, "the docker SDK is not installed (pip install 's3conf[containers]')"
-    unreachable = engine_unreachable_reason(os.environ.get("DOCKER_HOST"))
-    if unreachable is not None:
-        return None, unreachable
-    import docker
-    from docker.errors import DockerException
-    from requests.exceptions import RequestException
-
-    try:
-        client = docker.from_env(timeout=30)
-    except (DockerException, RequestException) as error:
-        return None, f"the Docker engine did not answer: {_first_line(error)}"
-    return client, "ok"
+#: The S3 port inside the locally built images (SeaweedFS's default, reused for rclone).
+LOCAL_S3_PORT = 8333
 
 
-def engine_unreachable_reason(docker_host: str | None) -> str | None:
-    """Why no Docker engine answers at ``docker_host`` (``None``: something accepts connections).
+class LocalImageContainer(ContainerEmulator):
+    """A target whose image s3conf builds from a wheel's binary (unless ``image`` names another)."""
 
-    Checked with a plain socket before the SDK is used: when the engine is missing, the SDK's own
-    connection attempt leaks its socket (a ``ResourceWarning``) and says less than this does.
+    #: Key in :func:`~emulators.docker_images.scratch_images`.
+    scratch: str = ""
+    container_port = LOCAL_S3_PORT
+    ready_deadline_seconds = 60.0
 
-    >>> engine_unreachable_reason("unix:///nonexistent/docker.sock")
-    'no Docker engine: socket /nonexistent/docker.sock does not exist (DOCKER_HOST=unix:///nonexistent/docker.sock)'
-    """
-    host = docker_host or "unix:///var/run/docker.sock"
-    origin = f"DOCKER_HOST={docker_host}" if docker_host else "DOCKER_HOST unset, default socket"
-    address: str | tuple[str, int]
-    if host.startswith("unix://"):
-        path = host.removeprefix("unix://")
-        if not os.path.exists(path):
-            return f"no Docker engine: socket {path} does not exist ({origin})"
-        family, address = socket.AF_UNIX, path
-    elif host.startswith(("tcp://", "http://", "https://")):
-        netloc = urlsplit(host.replace("tcp://", "http://", 1))
-        family, address = socket.AF_INET, (netloc.hostname or "localhost", netloc.port or 2375)
-    else:
-        return None  # ssh:// and npipe:// are left to the SDK
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.settimeout(3)
-        try:
-            sock.connect(address)
-        except OSError as error:
-            return f"no Docker engine answering at {host} ({origin}): {error}"
-    return None
+    def __init__(self, *, image: str | None = None, **options: Any) -> None:
+        super().__init__(image=image, **options)
+        self._given_image = image
+
+    def local_image(self) -> ScratchImage:
+        """The recipe of this target's image."""
+        return scratch_images()[self.scratch]
+
+    def _image_available(self, client: Any) -> tuple[bool, str]:
+        if self._given_image:
+            return super()._image_available(client)
+        image = self.local_image()
+        path = find_binary(image.binary)
+        if path is None:
+            return False, f"{image.binary!r} not found beside the Python interpreter or on PATH " + (
+                f"(install {image.package}, or s3conf[servers]); s3conf/{image.name} is built from it"
+            )
+        return True, f"image s3conf/{image.name} built here from {path} (reused when present)"
+
+    def resolve_image(self, client: Any) -> str:
+        if self._given_image:
+            return super().resolve_image(client)
+        tag, _built = ensure_image(client, self.local_image())
+        return tag
+
+    def server_version(self) -> str | None:
+        path = find_binary(self.local_image().binary)
+        return None if self._given_image or path is None else self.local_image().version(path)
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+class SeaweedFSContainer(LocalImageContainer):
+    """``weed mini`` in a scratch image: the process target's flags, its S3 port published."""
+
+    name = "container:seaweedfs"
+    scratch = "seaweedfs"
+    capabilities = SeaweedFSEmulator.capabilities
+
+    def container_command(self) -> list[str]:
+        return [
+            "mini",
+            "-dir=/data",
+            "-ip=127.0.0.1",
+            # Inside the container's own network namespace; the host side is 127.0.0.1 only.
+            "-ip.bind=0.0.0.0",
+            f"-s3.port={self.container_port}",
+            f"-s3.config={SECRETS_DIR}/s3-identities.json",
+            *SEAWEEDFS_FLAGS,
+        ]
+
+    def secret_files(self) -> dict[str, bytes]:
+        return {"s3-identities.json": identities_document(self.access_key, self.secret_key.reveal()).encode()}
+
+    def tmpfs_mounts(self) -> dict[str, str]:
+        return {"/data": "", "/tmp": ""}
 
 
-class ContainerEmulator(Emulator):
-    """One container exposing S3 on ``container_port``; subclasses give image, env and command."""
+class RcloneContainer(LocalImageContainer):
+    """``rclone serve s3`` over a tmpfs directory in a scratch image; the process target's flags."""
 
-    image: str = ""
-    container_port: int = 9000
-    ready_deadline_seconds: float = 90.0
+    name = "container:rclone"
+    scratch = "rclone"
+    capabilities = RcloneEmulator.capabilities
 
-    def __init__(self, *, image: str | None = None) -> None:
-        super().__init__()
-        if image:
-            self.image = image
-        self.access_key = "s3conf" + random_secrets.token_hex(6).upper()
-        self.secret_key = Secret(random_secrets.token_urlsafe(24))
-        self._container: Any = None
+    def container_command(self) -> list[str]:
+        return [
+            "serve",
+            "s3",
+            "/data",
+            f"--addr=:{self.container_port}",
+            "--config=/tmp/rclone.conf",
+            "--cache-dir=/tmp/cache",
+            *RCLONE_FLAGS,
+        ]
 
     def environment(self) -> dict[str, str]:
-        """Container environment (credentials go here, never into the command line)."""
-        return {}
+        # rclone reads list flags from the environment as CSV: quoted, the pair stays one entry.
+        return {"RCLONE_AUTH_KEY": f'"{self.access_key},{self.secret_key.reveal()}"'}
 
-    def container_command(self) -> list[str] | None:
-        """Container command, or ``None`` for the image default."""
-        return None
-
-    def available(self) -> tuple[bool, str]:
-        client, reason = docker_client()
-        if client is None:
-            return False, reason
-        try:
-            return self._image_reachable(client)
-        finally:
-            client.close()
-
-    def _image_reachable(self, client: Any) -> tuple[bool, str]:
-        from docker.errors import DockerException, ImageNotFound
-
-        try:
-            client.images.get(self.image)
-            return True, f"image {self.image} present locally"
-        except ImageNotFound:
-            pass
-        except DockerException as error:
-            return False, f"cannot inspect image {self.image}: {_first_line(error)}"
-        try:
-            client.images.get_registry_data(self.image)
-        except DockerException as error:
-            return (
-                False,
-                f"image {self.image} not present and its registry is unreachable: {_first_line(error)}",
-            )
-        return True, f"image {self.image} will be pulled"
-
-    @property
-    def launch_flags(self) -> tuple[str, ...]:
-        return (f"image={self.image}", *(self.container_command() or ()))
-
-    def _start(self) -> Endpoint:
-        client, reason = docker_client()
-        if client is None:
-            raise TargetError(f"target {self.name!r}: {reason}")
-        self._container = client.containers.run(
-            self.image,
-            command=self.container_command(),
-            environment=self.environment(),
-            ports={f"{self.container_port}/tcp": ("127.0.0.1", None)},
-            detach=True,
-            remove=True,
-            labels={"s3conf.target": self.name},
-        )
-        self._container.reload()
-        binding = self._container.ports[f"{self.container_port}/tcp"][0]
-        endpoint = Endpoint(
-            name=self.name,
-            url=f"http://127.0.0.1:{binding['HostPort']}",
-            access_key=self.access_key,
-            secret_key=self.secret_key,
-        )
-        probe = probe_client(endpoint)
-        server = wait_until_ready(
-            lambda: list_buckets_probe(probe),
-            deadline_seconds=self.ready_deadline_seconds,
-            describe=f"target {self.name!r} (docker run {' '.join(self.launch_flags)})",
-            still_alive=self._container_exit_reason,
-            log_tail=self._log_tail,
-            secrets=(self.secret_key,),
-        )
-        return Endpoint(
-            name=endpoint.name,
-            url=endpoint.url,
-            access_key=endpoint.access_key,
-            secret_key=endpoint.secret_key,
-            version=f"{self.image} ({server})" if server else self.image,
-        )
-
-    def _container_exit_reason(self) -> str | None:
-        from docker.errors import NotFound
-
-        try:
-            self._container.reload()
-        except NotFound:
-            return "container is gone"
-        status: str = self._container.status
-        return None if status in ("created", "running") else f"container status {status}"
-
-    def _log_tail(self) -> str:
-        from docker.errors import DockerException
-
-        try:
-            text = self._container.logs(tail=_LOG_TAIL_LINES).decode("utf-8", "replace")
-        except DockerException as error:
-            return f"(logs unavailable: {_first_line(error)})"
-        return redact(text, (self.secret_key,))
-
-    def _stop(self) -> None:
-        container, self._container = self._container, None
-        if container is None:
-            return
-        from docker.errors import NotFound
-
-        try:
-            container.stop(timeout=10)
-            container.remove(force=True)
-        except NotFound:
-            pass
+    def tmpfs_mounts(self) -> dict[str, str]:
+        return {"/data": "", "/tmp": ""}
 
 
 class MinIOEmulator(ContainerEmulator):
-    """The official MinIO server image, single drive, with root credentials from this run."""
+    """The official MinIO server image, single drive on tmpfs, root credentials from a file."""
 
     name = "minio"
     image = "minio/minio:latest"
     container_port = 9000
     capabilities = Capabilities(virtual_host_addressing=False)
 
-    def environment(self) -> dict[str, str]:
-        return {"MINIO_ROOT_USER": self.access_key, "MINIO_ROOT_PASSWORD": self.secret_key.reveal()}
-
-    def container_command(self) -> list[str] | None:
+    def container_command(self) -> list[str]:
         return ["server", "/data", "--address", f":{self.container_port}"]
+
+    def environment(self) -> dict[str, str]:
+        return {"MINIO_CONFIG_ENV_FILE": f"{SECRETS_DIR}/config.env"}
+
+    def secret_files(self) -> dict[str, bytes]:
+        text = f"MINIO_ROOT_USER={self.access_key}\nMINIO_ROOT_PASSWORD={self.secret_key.reveal()}\n"
+        return {"config.env": text.encode()}
+
+    def tmpfs_mounts(self) -> dict[str, str]:
+        return {"/data": ""}
 
 
 class LocalStackEmulator(ContainerEmulator):

@@ -3,7 +3,8 @@
 Loaded by the root ``conftest.py`` and by ``s3conf conformance`` (``-p emulators.pytest_plugin``).
 
 Selection: ``--target NAME`` (repeatable) or ``S3CONF_TARGETS=moto,seaweedfs``; with neither, every
-known target is selected, so the ones that cannot run here show up as skipped with their reason.
+default target is selected (all but the ``container:*`` twins of process targets, which are opt-in by
+name), so the ones that cannot run here show up as skipped with their reason.
 ``--endpoint/--access-key/--secret-key/--region/--bucket-prefix`` (or ``S3CONF_ENDPOINT`` ...)
 configure the ``external`` target.
 
@@ -31,6 +32,7 @@ from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
 from emulators.clients import boto3_client
 from emulators.process import reap_all
 from emulators.registry import (
+    DEFAULT_TARGET_NAMES,
     TARGET_NAMES,
     check_target_names,
     create_emulator,
@@ -38,7 +40,7 @@ from emulators.registry import (
     parse_target_list,
 )
 from s3conf.endpoint import Endpoint
-from s3conf.errors import S3ConfError, TargetError
+from s3conf.errors import S3ConfError, TargetError, TargetUnavailableError
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ class TargetPool:
             pytest.skip(f"target {name!r} unavailable: {reason}")
         try:
             endpoint = emulator.start()
+        except TargetUnavailableError as error:  # found out only by starting (e.g. a missing image)
+            self.unavailable[name] = str(error)
+            pytest.skip(f"target {name!r} unavailable: {error}")
         except TargetError as error:
             self.failures[name] = error
             raise
@@ -126,7 +131,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="s3conf_targets",
         metavar="NAME",
         default=None,
-        help=f"target to run (repeatable; default: $S3CONF_TARGETS or all: {', '.join(TARGET_NAMES)})",
+        help=f"target to run (repeatable; default: $S3CONF_TARGETS or {', '.join(DEFAULT_TARGET_NAMES)}; "
+        f"also: {', '.join(sorted(set(TARGET_NAMES) - set(DEFAULT_TARGET_NAMES)))})",
     )
     group.addoption("--endpoint", dest="s3conf_endpoint", metavar="URL", help="URL of the external target")
     group.addoption("--access-key", dest="s3conf_access_key", metavar="KEY", help="access key (external)")
@@ -138,7 +144,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def selected_target_names(config: pytest.Config, env: dict[str, str] | None = None) -> list[str]:
-    """``--target`` values, else ``S3CONF_TARGETS``, else every target; unknown names are usage errors."""
+    """``--target`` values, else ``S3CONF_TARGETS``, else the default targets; unknown names: usage error."""
     environ = dict(os.environ) if env is None else env
     try:
         given: list[str] | None = config.getoption("s3conf_targets")
@@ -149,7 +155,7 @@ def selected_target_names(config: pytest.Config, env: dict[str, str] | None = No
         elif environ.get("S3CONF_TARGETS", "").strip():
             names = parse_target_list(environ["S3CONF_TARGETS"], "S3CONF_TARGETS")
         else:
-            names = list(TARGET_NAMES)
+            names = list(DEFAULT_TARGET_NAMES)
     except S3ConfError as error:
         raise pytest.UsageError(str(error)) from None
     return list(dict.fromkeys(names))

@@ -17,6 +17,9 @@ from emulators.server import ServerEmulator
 
 _VERSION = re.compile(r"rclone\s+(v\S+)")
 
+#: Flags that shape the S3 answers; shared with the container target (same server, same answers).
+BEHAVIOUR_FLAGS = ("--force-path-style=true", "--etag-hash=MD5", "--log-level=INFO")
+
 
 class RcloneEmulator(ServerEmulator):
     """``rclone serve s3`` on a temporary directory with one access key pair."""
@@ -50,7 +53,5 @@ class RcloneEmulator(ServerEmulator):
             f"--auth-key={self.access_key},{self.secret_key.reveal()}",
             f"--config={workdir / 'rclone.conf'}",
             f"--cache-dir={workdir / 'cache'}",
-            "--force-path-style=true",
-            "--etag-hash=MD5",
-            "--log-level=INFO",
+            *BEHAVIOUR_FLAGS,
         ]

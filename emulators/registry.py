@@ -4,7 +4,10 @@ Launcher modules are imported only when a target is created, so listing targets 
 Docker SDK or LocalStack, and a missing optional package only makes its own target unavailable.
 
 >>> TARGET_NAMES
-('moto', 'seaweedfs', 'rclone', 'minio', 'localstack', 'aws', 'external')
+('moto', 'seaweedfs', 'rclone', 'container:seaweedfs', 'container:rclone', 'minio', 'localstack',
+ 'aws', 'external')
+>>> server_name("container:rclone"), server_name("rclone")
+('rclone', 'rclone')
 >>> create_emulator("moto").name
 'moto'
 >>> create_emulator("nope")
@@ -27,6 +30,16 @@ _LAUNCHERS: dict[str, tuple[str, str, dict[str, str]]] = {
     "moto": ("emulators.moto_target", "MotoEmulator", {}),
     "seaweedfs": ("emulators.seaweedfs_target", "SeaweedFSEmulator", {"extra_args": "extra_args"}),
     "rclone": ("emulators.rclone_target", "RcloneEmulator", {"extra_args": "extra_args"}),
+    "container:seaweedfs": (
+        "emulators.container_targets",
+        "SeaweedFSContainer",
+        {"extra_args": "extra_args", "container:seaweedfs_image": "image"},
+    ),
+    "container:rclone": (
+        "emulators.container_targets",
+        "RcloneContainer",
+        {"extra_args": "extra_args", "container:rclone_image": "image"},
+    ),
     "minio": ("emulators.container_targets", "MinIOEmulator", {"minio_image": "image"}),
     "localstack": ("emulators.container_targets", "LocalStackEmulator", {"localstack_image": "image"}),
     "aws": (
@@ -48,6 +61,19 @@ _LAUNCHERS: dict[str, tuple[str, str, dict[str, str]]] = {
 }
 
 TARGET_NAMES: tuple[str, ...] = tuple(_LAUNCHERS)
+
+#: Targets that run a server another target also runs (same binary, same flags): they share its
+#: expectations, and are left out of the default selection (they would double a plain test run).
+SAME_SERVER_AS: dict[str, str] = {"container:seaweedfs": "seaweedfs", "container:rclone": "rclone"}
+
+#: Targets selected when none is named (every other target is opt-in by name).
+DEFAULT_TARGET_NAMES: tuple[str, ...] = tuple(name for name in TARGET_NAMES if name not in SAME_SERVER_AS)
+
+
+def server_name(target: str) -> str:
+    """The server ``target`` runs: the key of its expectations (``container:rclone`` -> ``rclone``)."""
+    return SAME_SERVER_AS.get(target, target)
+
 
 #: Environment variables that supply options (command-line options win over them).
 ENV_OPTIONS: dict[str, str] = {

@@ -25,6 +25,32 @@ from emulators.server import ServerEmulator
 
 _VERSION = re.compile(r"version\s+\S+\s+(\d+(?:\.\d+)+)")
 
+#: Flags that make the gateway answer like AWS and switch off side services; shared with the
+#: container target so both launches of the same version run the same server.
+BEHAVIOUR_FLAGS = (
+    "-master.telemetry=false",
+    "-s3.autoCreateBucket=false",
+    "-s3.allowDeleteBucketNotEmpty=false",
+    "-s3.port.iceberg=0",
+    "-s3.port.lance=0",
+    "-admin.ui=false",
+    "-webdav=false",
+)
+
+
+def identities_document(access_key: str, secret_key: str) -> str:
+    """The ``-s3.config`` JSON: one admin identity with this run's keys, so signatures are checked."""
+    identities = {
+        "identities": [
+            {
+                "name": "s3conf",
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+    }
+    return json.dumps(identities)
+
 
 class SeaweedFSEmulator(ServerEmulator):
     """``weed mini`` with checked credentials and AWS-like bucket behaviour."""
@@ -37,17 +63,8 @@ class SeaweedFSEmulator(ServerEmulator):
     capabilities = Capabilities(virtual_host_addressing=False)
 
     def prepare(self, workdir: Path) -> None:
-        identities = {
-            "identities": [
-                {
-                    "name": "s3conf",
-                    "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key.reveal()}],
-                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                }
-            ]
-        }
         config = workdir / "s3-identities.json"
-        config.write_text(json.dumps(identities), encoding="utf-8")
+        config.write_text(identities_document(self.access_key, self.secret_key.reveal()), encoding="utf-8")
         config.chmod(0o600)
         (workdir / "data").mkdir()
 
@@ -63,7 +80,6 @@ class SeaweedFSEmulator(ServerEmulator):
             "-ip.bind=127.0.0.1",
             f"-master.port={master}",
             f"-master.port.grpc={master_grpc}",
-            "-master.telemetry=false",
             f"-volume.port={volume}",
             f"-volume.port.grpc={volume_grpc}",
             f"-filer.port={filer}",
@@ -73,12 +89,7 @@ class SeaweedFSEmulator(ServerEmulator):
             f"-s3.port.grpc={s3_grpc}",
             f"-s3.localSocket={workdir / 's3.sock'}",
             f"-s3.config={workdir / 's3-identities.json'}",
-            "-s3.autoCreateBucket=false",
-            "-s3.allowDeleteBucketNotEmpty=false",
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            "-admin.ui=false",
             f"-admin.port={admin}",
             f"-admin.port.grpc={admin_grpc}",
-            "-webdav=false",
+            *BEHAVIOUR_FLAGS,
         ]

@@ -43,7 +43,15 @@ if TYPE_CHECKING:
 
 DEFAULT_OUTPUT = Path("reports/conformance")
 # Targets run when none is named: everything that can run on a developer machine without credentials.
-LOCAL_TARGETS = ("moto", "seaweedfs", "rclone", "minio", "localstack")
+LOCAL_TARGETS = (
+    "moto",
+    "seaweedfs",
+    "rclone",
+    "container:seaweedfs",
+    "container:rclone",
+    "minio",
+    "localstack",
+)
 #: Outcomes that mean a check really ran against the store.
 EXECUTED = ("pass", "fail", "xfail", "xpass", "error")
 SECRET_KEY_ENV = "S3CONF_SECRET_KEY"

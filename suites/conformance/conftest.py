@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from emulators.registry import server_name
 from suites.conformance.catalog import Check, all_checks
 from suites.conformance.context import (
     AUTH_ERROR_CODES,
@@ -92,7 +93,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             deselected.append(item)
             continue
         item.user_properties += [("s3conf_check", check.id), ("s3conf_target", target)]
-        reason = expectations.reason(target, check.id)
+        reason = expectations.reason(server_name(target), check.id)
         if reason is not None:
             item.user_properties.append(("s3conf_expected_failure", reason))
             item.add_marker(pytest.mark.xfail(strict=True, reason=reason))

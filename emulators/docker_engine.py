@@ -1,0 +1,261 @@
+"""The Docker engine container targets run on: found when running, started here when allowed.
+
+A running engine (``DOCKER_HOST`` or the default socket) is always used as it is. When none answers,
+the tests, ``s3conf conformance`` and ``s3conf targets build-images`` may start Debian's ``dockerd``
+themselves, on three conditions: it is installed, we are root, and ``S3CONF_START_DOCKERD`` is not
+``0``. Whatever starts it must stop it, yet several processes on one machine (parallel test
+sessions, a child pytest) may use that engine at once; so every user holds a *lease* (a file named
+by its pid in a shared directory), and the engine s3conf started is stopped by whichever user
+releases the last live lease. Leases of processes that died (SIGKILL) are pruned by the next user.
+An engine s3conf did not start is never stopped.
+
+>>> engine_unreachable_reason("unix:///nonexistent/docker.sock")
+'no Docker engine: socket /nonexistent/docker.sock does not exist (DOCKER_HOST=unix:///nonexistent/docker.sock)'
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from emulators.process import pid_is_running
+from s3conf.errors import TargetUnavailableError
+
+#: Where leases and the record of an engine s3conf started live (root only, like ``dockerd``).
+LEASE_DIR = Path(os.environ.get("S3CONF_DOCKERD_STATE", "/run/s3conf-dockerd"))
+#: How long a freshly started ``dockerd`` may take to answer.
+ENGINE_START_SECONDS = 60.0
+#: How long a stopping ``dockerd`` gets before SIGKILL.
+ENGINE_STOP_SECONDS = 30.0
+
+
+class _ProcessState:
+    """This process's side of the protocol: whether it holds a lease, and the dockerd it started."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.held = False
+        # Kept so the child can be waited for (and Popen never warns about a child it forgot).
+        self.dockerd: subprocess.Popen[bytes] | None = None
+
+
+_STATE = _ProcessState()
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's text (engine errors carry pages of HTTP detail)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def engine_unreachable_reason(docker_host: str | None) -> str | None:
+    """Why no Docker engine answers at ``docker_host`` (``None``: something accepts connections).
+
+    Checked with a plain socket before the SDK is used: when the engine is missing, the SDK's own
+    connection attempt leaks its socket (a ``ResourceWarning``) and says less than this does.
+    """
+    host = docker_host or "unix:///var/run/docker.sock"
+    origin = f"DOCKER_HOST={docker_host}" if docker_host else "DOCKER_HOST unset, default socket"
+    address: str | tuple[str, int]
+    if host.startswith("unix://"):
+        path = host.removeprefix("unix://")
+        if not os.path.exists(path):
+            return f"no Docker engine: socket {path} does not exist ({origin})"
+        family, address = socket.AF_UNIX, path
+    elif host.startswith(("tcp://", "http://", "https://")):
+        netloc = urlsplit(host.replace("tcp://", "http://", 1))
+        family, address = socket.AF_INET, (netloc.hostname or "localhost", netloc.port or 2375)
+    else:
+        return None  # ssh:// and npipe:// are left to the SDK
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(3)
+        try:
+            sock.connect(address)
+        except OSError as error:
+            return f"no Docker engine answering at {host} ({origin}): {error}"
+    return None
+
+
+def docker_client() -> tuple[Any | None, str]:
+    """A connected Docker SDK client, or ``None`` and the precise reason there is none."""
+    if importlib.util.find_spec("docker") is None:
+        return None, "the docker SDK is not installed (pip install 's3conf[containers]')"
+    unreachable = engine_unreachable_reason(os.environ.get("DOCKER_HOST"))
+    if unreachable is not None:
+        return None, unreachable
+    import docker
+    from docker.errors import DockerException
+    from requests.exceptions import RequestException
+
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except (DockerException, RequestException) as error:
+        return None, f"the Docker engine did not answer: {first_line(error)}"
+    return client, "ok"
+
+
+def dockerd_we_may_start() -> tuple[str | None, str]:
+    """The ``dockerd`` this process may start, or ``None`` and why not."""
+    if os.environ.get("DOCKER_HOST"):
+        return None, "DOCKER_HOST names another engine"
+    if os.environ.get("S3CONF_START_DOCKERD", "1") == "0":
+        return None, "S3CONF_START_DOCKERD=0"
+    path = shutil.which("dockerd") or next(
+        (p for p in ("/usr/sbin/dockerd", "/usr/bin/dockerd") if os.access(p, os.X_OK)), None
+    )
+    if path is None:
+        return None, "dockerd is not installed (apt-get install -y docker.io)"
+    if os.geteuid() != 0:
+        return None, f"{path} needs root to start"
+    return path, path
+
+
+def engine_reason() -> str:
+    """The skip reason when no engine answers: why not, and whether a run here would start one."""
+    _, reason = docker_client()
+    path, why_not = dockerd_we_may_start()
+    if path is not None:
+        return f"{reason}; test and conformance runs start {path} themselves"
+    return f"{reason}; not started here: {why_not}"
+
+
+@contextlib.contextmanager
+def _state_lock() -> Iterator[None]:
+    LEASE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with (LEASE_DIR / "lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _live_leases() -> list[int]:
+    pids = []
+    for lease in LEASE_DIR.glob("lease-*"):
+        pid = int(lease.name.removeprefix("lease-"))
+        if pid_is_running(pid):
+            pids.append(pid)
+        else:
+            lease.unlink(missing_ok=True)
+    return pids
+
+
+def _started_pid() -> int | None:
+    record = LEASE_DIR / "dockerd.pid"
+    try:
+        pid = int(record.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if pid_is_running(pid):
+        return pid
+    record.unlink(missing_ok=True)
+    return None
+
+
+def acquire_engine(*, start: bool = True) -> tuple[Any | None, str]:
+    """A client of a running engine, starting ``dockerd`` when none runs and that is allowed.
+
+    Holding the returned client also holds this process's lease (released at exit or by
+    :func:`release_engine`). Returns ``None`` and the reason when there is no engine.
+    """
+    client, reason = docker_client()
+    if client is not None or not start:
+        if client is not None:
+            _take_lease()
+        return client, reason
+    path, why_not = dockerd_we_may_start()
+    if path is None:
+        return None, f"{reason}; not started here: {why_not}"
+    with _STATE.lock, _state_lock():
+        if _started_pid() is None and docker_client()[0] is None:
+            _start_dockerd(path)
+        (LEASE_DIR / f"lease-{os.getpid()}").touch()
+        _STATE.held = True
+    deadline = time.monotonic() + ENGINE_START_SECONDS
+    while time.monotonic() < deadline:
+        client, reason = docker_client()
+        if client is not None:
+            return client, "ok"
+        time.sleep(0.2)
+    return None, f"{path} did not answer within {ENGINE_START_SECONDS:g} s: {reason} (log {_log_path()})"
+
+
+def _take_lease() -> None:
+    if _STATE.held or not os.access(LEASE_DIR.parent, os.W_OK):
+        return
+    with _STATE.lock, _state_lock():
+        (LEASE_DIR / f"lease-{os.getpid()}").touch()
+        _STATE.held = True
+
+
+def _log_path() -> Path:
+    return LEASE_DIR / "dockerd.log"
+
+
+def _start_dockerd(path: str) -> None:
+    with _log_path().open("ab") as log:
+        _STATE.dockerd = process = subprocess.Popen(
+            [path], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    (LEASE_DIR / "dockerd.pid").write_text(str(process.pid))
+
+
+def release_engine() -> None:
+    """Drop this process's lease; stop the engine s3conf started when no live lease remains."""
+    with _STATE.lock:
+        if not _STATE.held:
+            return
+        with _state_lock():
+            (LEASE_DIR / f"lease-{os.getpid()}").unlink(missing_ok=True)
+            _STATE.held = False
+            if _live_leases():
+                return
+            pid = _started_pid()
+            if pid is None:
+                return
+            _stop_dockerd(pid)
+            (LEASE_DIR / "dockerd.pid").unlink(missing_ok=True)
+
+
+def _stop_dockerd(pid: int) -> None:
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + ENGINE_STOP_SECONDS
+    while pid_is_running(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if pid_is_running(pid):
+        os.kill(pid, signal.SIGKILL)
+    if _STATE.dockerd is not None and _STATE.dockerd.pid == pid:
+        _STATE.dockerd.wait()
+        _STATE.dockerd = None
+
+
+def engine_started_here() -> int | None:
+    """The pid of a ``dockerd`` s3conf started that still runs (for tests and ``s3conf targets``)."""
+    with _state_lock():
+        return _started_pid()
+
+
+def require_engine() -> Any:
+    """:func:`acquire_engine`, raising :class:`TargetUnavailableError` with the reason when none."""
+    client, reason = acquire_engine()
+    if client is None:
+        raise TargetUnavailableError(reason)
+    return client
+
+
+atexit.register(release_engine)
