@@ -35,6 +35,7 @@ from emulators.docker_engine import (
     dockerd_we_may_start,
     engine_reason,
     first_line,
+    release_engine,
     require_engine,
 )
 from emulators.process import pid_is_running, quote_log
@@ -53,6 +54,8 @@ SECRETS_DIR = "/s3conf"
 
 _LIVE: dict[int, ContainerEmulator] = {}
 _LIVE_LOCK = threading.Lock()
+#: Set once this process creates anything, so the exit hook asks the engine only then.
+_CREATED_SOME = threading.Event()
 
 
 def process_start_ticks(pid: int) -> str:
@@ -141,6 +144,7 @@ class ContainerEmulator(Emulator):
         self.region = region
         self.access_key = "s3conf" + random_secrets.token_hex(6).upper()
         self.secret_key = Secret(random_secrets.token_urlsafe(24))
+        self._client: Any = None
         self._container: Any = None
         self._network: Any = None
         self._resolved_image = ""
@@ -228,11 +232,12 @@ class ContainerEmulator(Emulator):
         )
 
     def _start(self) -> Endpoint:
-        client = require_engine()
+        self._client = client = require_engine()
         reap_orphans(client)
         self._resolved_image = self.resolve_image(client)
         with _LIVE_LOCK:
             _LIVE[id(self)] = self
+        _CREATED_SOME.set()
         labels = owner_labels(self.name)
         suffix = f"{self.name.replace(':', '-')}-{random_secrets.token_hex(4)}"
         self._network = client.networks.create(f"s3conf-{suffix}", driver="bridge", labels=labels)
@@ -303,14 +308,18 @@ class ContainerEmulator(Emulator):
         return redact(quote_log(text), (self.secret_key,))
 
     def _stop(self) -> None:
-        container, network = self._container, self._network
-        self._container = self._network = None
+        client, container, network = self._client, self._container, self._network
+        self._client = self._container = self._network = None
         with _LIVE_LOCK:
             _LIVE.pop(id(self), None)
-        if container is not None:
-            container.remove(v=True, force=True) if _exists(container) else None
-        if network is not None and _exists(network):
-            _remove(network)
+        try:
+            for resource in (container, network):
+                if resource is not None and _exists(resource):
+                    _remove(resource)
+        finally:
+            if client is not None:
+                client.close()
+                release_engine()
 
 
 def _exists(resource: Any) -> bool:
@@ -355,6 +364,8 @@ atexit.register(stop_all_containers)
 
 def reap_all_of_this_process() -> None:
     """Remove every labelled resource this process created, registered or not (last resort at exit)."""
+    if not _CREATED_SOME.is_set():
+        return
     client, _ = docker_client()
     if client is None:
         return

@@ -43,11 +43,13 @@ ENGINE_STOP_SECONDS = 30.0
 
 
 class _ProcessState:
-    """This process's side of the protocol: whether it holds a lease, and the dockerd it started."""
+    """This process's side of the protocol: how many users hold its lease, the dockerd it started."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.held = False
+        #: Users in this process (fixtures, running container targets, CLI commands); the lease
+        #: file exists while this is above zero.
+        self.users = 0
         # Kept so the child can be waited for (and Popen never warns about a child it forgot).
         self.dockerd: subprocess.Popen[bytes] | None = None
 
@@ -56,8 +58,9 @@ _STATE = _ProcessState()
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an error's text (engine errors carry pages of HTTP detail)."""
-    text = str(error).strip()
+    """The first line of an error's text; for engine API errors, the engine's own explanation."""
+    explanation = getattr(error, "explanation", None)
+    text = str(explanation or error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
 
@@ -170,37 +173,39 @@ def _started_pid() -> int | None:
 def acquire_engine(*, start: bool = True) -> tuple[Any | None, str]:
     """A client of a running engine, starting ``dockerd`` when none runs and that is allowed.
 
-    Holding the returned client also holds this process's lease (released at exit or by
-    :func:`release_engine`). Returns ``None`` and the reason when there is no engine.
+    Every successful call is one use of this process's lease; give it back with
+    :func:`release_engine` (the exit hook gives back whatever is left). Returns ``None`` and the
+    reason when there is no engine; then nothing is held.
     """
     client, reason = docker_client()
-    if client is not None or not start:
-        if client is not None:
-            _take_lease()
+    if client is not None:
+        _add_user()
         return client, reason
     path, why_not = dockerd_we_may_start()
-    if path is None:
-        return None, f"{reason}; not started here: {why_not}"
+    if not start or path is None:
+        return None, f"{reason}; not started here: {why_not}" if path is None else reason
     with _STATE.lock, _state_lock():
         if _started_pid() is None and docker_client()[0] is None:
             _start_dockerd(path)
         (LEASE_DIR / f"lease-{os.getpid()}").touch()
-        _STATE.held = True
+        _STATE.users += 1
     deadline = time.monotonic() + ENGINE_START_SECONDS
     while time.monotonic() < deadline:
         client, reason = docker_client()
         if client is not None:
             return client, "ok"
         time.sleep(0.2)
+    release_engine()
     return None, f"{path} did not answer within {ENGINE_START_SECONDS:g} s: {reason} (log {_log_path()})"
 
 
-def _take_lease() -> None:
-    if _STATE.held or not os.access(LEASE_DIR.parent, os.W_OK):
-        return
-    with _STATE.lock, _state_lock():
-        (LEASE_DIR / f"lease-{os.getpid()}").touch()
-        _STATE.held = True
+def _add_user() -> None:
+    with _STATE.lock:
+        _STATE.users += 1
+        if _STATE.users > 1 or not os.access(LEASE_DIR.parent, os.W_OK):
+            return
+        with _state_lock():
+            (LEASE_DIR / f"lease-{os.getpid()}").touch()
 
 
 def _log_path() -> Path:
@@ -215,21 +220,25 @@ def _start_dockerd(path: str) -> None:
     (LEASE_DIR / "dockerd.pid").write_text(str(process.pid))
 
 
-def release_engine() -> None:
-    """Drop this process's lease; stop the engine s3conf started when no live lease remains."""
+def release_engine(*, all_uses: bool = False) -> None:
+    """Give back one use (``all_uses``: every use) of this process's lease.
+
+    When the lease goes, and no other live process holds one, the engine s3conf started is stopped.
+    """
     with _STATE.lock:
-        if not _STATE.held:
+        if _STATE.users == 0:
+            return
+        _STATE.users = 0 if all_uses else _STATE.users - 1
+        if _STATE.users > 0 or not LEASE_DIR.exists():
             return
         with _state_lock():
             (LEASE_DIR / f"lease-{os.getpid()}").unlink(missing_ok=True)
-            _STATE.held = False
             if _live_leases():
                 return
             pid = _started_pid()
-            if pid is None:
-                return
-            _stop_dockerd(pid)
-            (LEASE_DIR / "dockerd.pid").unlink(missing_ok=True)
+            if pid is not None:
+                _stop_dockerd(pid)
+                (LEASE_DIR / "dockerd.pid").unlink(missing_ok=True)
 
 
 def _stop_dockerd(pid: int) -> None:
@@ -251,11 +260,18 @@ def engine_started_here() -> int | None:
 
 
 def require_engine() -> Any:
-    """:func:`acquire_engine`, raising :class:`TargetUnavailableError` with the reason when none."""
+    """:func:`acquire_engine`, raising :class:`TargetUnavailableError` with the reason when none.
+
+    The caller holds one use of the lease (give it back with :func:`release_engine`).
+    """
     client, reason = acquire_engine()
     if client is None:
         raise TargetUnavailableError(reason)
     return client
 
 
-atexit.register(release_engine)
+def _release_at_exit() -> None:
+    release_engine(all_uses=True)
+
+
+atexit.register(_release_at_exit)

@@ -16,6 +16,8 @@ Fixtures:
   :func:`emulators.clients.boto3_client` if you need other settings or event hooks).
 * ``bucket``: a fresh, uniquely named, empty bucket (its name), removed with everything in it after
   the test.
+* ``docker_engine`` (session): a Docker SDK client of the running engine, or of Debian's ``dockerd``
+  started for the session when installed and run as root (stopped at the end); skips with the reason.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from emulators.registry import (
     check_target_names,
     create_emulator,
     options_from_env,
+    parse_image_options,
     parse_target_list,
 )
 from s3conf.endpoint import Endpoint
@@ -141,6 +144,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--bucket-prefix", dest="s3conf_bucket_prefix", metavar="PREFIX", help="bucket name prefix (external)"
     )
+    group.addoption(
+        "--image",
+        action="append",
+        dest="s3conf_images",
+        metavar="TARGET=IMAGE",
+        default=None,
+        help="image a container target runs (repeatable), e.g. minio=minio/minio:RELEASE.2025-01-01",
+    )
 
 
 def selected_target_names(config: pytest.Config, env: dict[str, str] | None = None) -> list[str]:
@@ -172,6 +183,7 @@ def pytest_configure(config: pytest.Config) -> None:
         bucket_prefix=config.getoption("s3conf_bucket_prefix"),
     )
     try:
+        options["images"] = parse_image_options(config.getoption("s3conf_images") or [], "--image")
         emulators = {name: create_emulator(name, **options) for name in names}
     except S3ConfError as error:
         raise pytest.UsageError(str(error)) from None
@@ -233,3 +245,18 @@ def bucket(target: RunningTarget, s3_client: Any) -> Iterator[str]:
         yield name
     finally:
         delete_bucket(s3_client, name, target.capabilities)
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[Any]:
+    """A Docker SDK client (see :mod:`emulators.docker_engine`); skips with the reason when none."""
+    from emulators.containers import live_containers
+    from emulators.docker_engine import acquire_engine, release_engine
+
+    client, reason = acquire_engine()
+    if client is None:
+        pytest.skip(f"no Docker engine: {reason}")
+    yield client
+    client.close()
+    if not live_containers():  # else the targets still use it; the exit hooks release it after them
+        release_engine()

@@ -13,7 +13,7 @@ Docker SDK or LocalStack, and a missing optional package only makes its own targ
 >>> create_emulator("nope")
 Traceback (most recent call last):
 ...
-s3conf.errors.ConfigError: unknown target 'nope'; known targets: moto, seaweedfs, rclone, minio, ...
+s3conf.errors.ConfigError: unknown target 'nope'; known targets: moto, seaweedfs, rclone, ...
 """
 
 from __future__ import annotations
@@ -33,15 +33,15 @@ _LAUNCHERS: dict[str, tuple[str, str, dict[str, str]]] = {
     "container:seaweedfs": (
         "emulators.container_targets",
         "SeaweedFSContainer",
-        {"extra_args": "extra_args", "container:seaweedfs_image": "image"},
+        {"extra_args": "extra_args", "image": "image"},
     ),
     "container:rclone": (
         "emulators.container_targets",
         "RcloneContainer",
-        {"extra_args": "extra_args", "container:rclone_image": "image"},
+        {"extra_args": "extra_args", "image": "image"},
     ),
-    "minio": ("emulators.container_targets", "MinIOEmulator", {"minio_image": "image"}),
-    "localstack": ("emulators.container_targets", "LocalStackEmulator", {"localstack_image": "image"}),
+    "minio": ("emulators.container_targets", "MinIOEmulator", {"image": "image"}),
+    "localstack": ("emulators.container_targets", "LocalStackEmulator", {"image": "image"}),
     "aws": (
         "emulators.remote_targets",
         "AWSEmulator",
@@ -110,6 +110,30 @@ def parse_target_list(text: str, source: str) -> list[str]:
     return check_target_names(names, source)
 
 
+def parse_image_options(values: list[str], source: str) -> dict[str, str]:
+    """``TARGET=IMAGE`` pairs (``--image``) as a dict, for targets that run an image.
+
+    >>> parse_image_options(["minio=quay.io/minio/minio:RELEASE.2025-01-01"], "--image")
+    {'minio': 'quay.io/minio/minio:RELEASE.2025-01-01'}
+    >>> parse_image_options(["moto=x"], "--image")
+    Traceback (most recent call last):
+    ...
+    s3conf.errors.ConfigError: --image moto=x: target 'moto' runs no image; image targets: container:...
+    """
+    takes_image = [name for name, (_, _, accepted) in _LAUNCHERS.items() if "image" in accepted]
+    images: dict[str, str] = {}
+    for value in values:
+        name, equals, image = value.partition("=")
+        if not equals or not image:
+            raise ConfigError(f"{source} {value}: expected TARGET=IMAGE, e.g. minio=minio/minio:latest")
+        if name not in takes_image:
+            raise ConfigError(
+                f"{source} {value}: target {name!r} runs no image; image targets: {', '.join(takes_image)}"
+            )
+        images[name] = image
+    return images
+
+
 def options_from_env(env: Mapping[str, str], **given: Any) -> dict[str, Any]:
     """Merge explicit options (``None`` means not given) over the ``S3CONF_*`` environment."""
     options: dict[str, Any] = {key: env[var] for key, var in ENV_OPTIONS.items() if env.get(var)}
@@ -128,6 +152,7 @@ def create_emulator(name: str, **options: Any) -> Emulator:
     except KeyError:
         raise ConfigError(f"unknown target {name!r}; known targets: {', '.join(TARGET_NAMES)}") from None
     launcher = getattr(importlib.import_module(module_name), class_name)
+    options = {**options, "image": (options.get("images") or {}).get(name)}
     kwargs = {
         keyword: options[option] for option, keyword in accepted.items() if options.get(option) is not None
     }

@@ -100,6 +100,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--list", action="store_true", help="list the selected checks and exit")
     parser.add_argument(
+        "--image", action="append", default=[], metavar="TARGET=IMAGE", help="image of a container target"
+    )
+    parser.add_argument(
         "--output-dir", type=Path, default=DEFAULT_OUTPUT, help="reports go to DIR/<timestamp>/"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
@@ -260,6 +263,8 @@ def _pytest_args(args: argparse.Namespace, out: Path, command: str) -> list[str]
         pytest_args += ["--exclude", pattern]
     if args.not_offered is not None:
         pytest_args += ["--not-offered", str(args.not_offered)]
+    for image in args.image:
+        pytest_args += ["--image", image]
     return pytest_args
 
 

@@ -14,32 +14,18 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from emulators.clients import boto3_client
-from emulators.containers import OWNER_PID_LABEL, TARGET_LABEL, labelled, live_containers, reap_orphans
-from emulators.docker_engine import acquire_engine, release_engine
+from emulators.containers import OWNER_PID_LABEL, TARGET_LABEL, labelled, reap_orphans
 from emulators.pytest_plugin import TargetPool
 from emulators.registry import create_emulator
 from s3conf.errors import TargetError, TargetUnavailableError
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def docker_engine() -> Iterator[Any]:
-    """A client of the running engine (started here when allowed); skips with the reason otherwise."""
-    client, reason = acquire_engine()
-    if client is None:
-        pytest.skip(f"no Docker engine for the container tests: {reason}")
-    yield client
-    client.close()
-    if not live_containers():
-        release_engine()
 
 
 def _leftovers(client: Any, pid: int) -> dict[str, list[str]]:
