@@ -6,9 +6,10 @@ reuse): :meth:`PartBuffers.acquire` blocks when all ``count`` are in use, which 
 producer faster than the network feels. A buffer whose upload finished is handed to the next part
 instead of allocating (and page-faulting) a new one.
 
-A fresh buffer starts empty and grows as it fills (``bytearray +=``; large reallocations move no
-bytes), so a writer of ten bytes does not zero eight mebibytes; a recycled one is already full size
-and is filled in place.
+A writer's first buffer starts empty and grows as it fills (``bytearray +=``), so a writer of ten
+bytes does not allocate and zero eight mebibytes; later buffers are allocated at full size (growing
+costs about twice the CPU of zero-filling once, through reallocation copies) and recycled ones are
+filled in place.
 
 >>> buffers = PartBuffers(count=2, part_size=4)
 >>> a = buffers.acquire(); a += b"abcd"; b = buffers.acquire(); b += b"ef"

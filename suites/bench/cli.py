@@ -165,6 +165,14 @@ def run_bench(args: argparse.Namespace) -> int:
     from suites.bench.build import build_report, default_out_dir
     from suites.bench.runner import TargetInfo, run_sweep
 
+    if args.workloads and "write" in args.workloads.split(","):
+        from suites.bench.write_workload import run_write_bench
+
+        if args.workloads != "write":
+            raise ConfigError(
+                "--workloads write measures uploads and runs on its own, not with read workloads"
+            )
+        return run_write_bench(args)
     spec, command = _spec_and_command(args)
     if not args.no_report:
         # Fail before a sweep of minutes, not after it: the report needs the `data` extra.
@@ -275,7 +283,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--sizes", help="fragment sizes, e.g. 256KiB,1MiB,4MiB")
     parser.add_argument("--numbers", help="fragment numbers, e.g. 1,4,16")
     parser.add_argument("--object-size", help="size of the object every workload reads, e.g. 256MiB")
-    parser.add_argument("--workloads", help=f"comma-separated subset of {','.join(WORKLOADS)}")
+    parser.add_argument(
+        "--workloads", help=f"comma-separated subset of {','.join(WORKLOADS)}; or write (uploads, on its own)"
+    )
     parser.add_argument("--repeats", type=int, help="repeats of the whole interleaved round")
     parser.add_argument("--limit-concurrency", help="threads of the ranged-GET limit, e.g. 4,8")
     parser.add_argument("--peers", help=f"subset of {','.join(PEER_NAMES)}, or none (default all)")

@@ -1,0 +1,441 @@
+"""Bench workload ``write``: uploading one large object from memory, s3conf against the uploaders users pick.
+
+``s3conf bench --workloads write`` writes an object of ``--object-size`` (default 256 MiB) from
+memory, in 1 MiB ``write()`` calls where the API has a ``write()``, with each contender at its
+defaults:
+
+- ``s3conf:streaming``: :class:`~s3conf.writer.S3Writer` (parts upload while the caller writes);
+- ``s3conf:spooled``: the same with ``s3.spi.write.spool=true`` (temp file, upload at ``close()``);
+- ``boto3:upload_fileobj``: boto3's transfer manager (``TransferConfig()`` defaults) reading a
+  ``BytesIO`` over the same bytes (it has no ``write()``);
+- ``s3fs:write``: ``s3fs.S3FileSystem().open(path, "wb")`` and 1 MiB writes (default block size);
+- ``obstore:put``: ``obstore.put`` of an iterator of 1 MiB chunks (its multipart defaults).
+
+Then ``to_parquet`` of one pandas frame through ``s3x://`` (s3conf's fsspec) and through s3fs.
+
+Every repeat runs every contender once, in an order shuffled by the seeded generator, so the drift of
+a shared machine spreads over all of them; the figures that matter are **paired ratios** (a
+contender's seconds over the streaming writer's seconds in the same repeat: above 1 means the
+streaming writer was faster). Clients, file-system objects and stores are built before the clock; the
+clock covers opening, every write and ``close()`` (the object is complete when it stops). CPU is the
+whole process's (every thread, including obstore's Rust runtime) per GiB uploaded. Each upload's size
+is checked by HEAD and the object deleted outside the clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import os
+import random
+import shlex
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from s3conf.endpoint import Endpoint
+from s3conf.errors import ConfigError
+from s3conf.values import format_size, parse_size
+from suites.bench.stats import iqr
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+WRITE_CHUNK = 1 * MiB
+BASELINE = "s3conf:streaming"
+CONTENDER_NAMES = (
+    "s3conf:streaming",
+    "s3conf:spooled",
+    "boto3:upload_fileobj",
+    "s3fs:write",
+    "obstore:put",
+    "pandas:s3x",
+    "pandas:s3fs",
+)
+GOALS = {"boto3:upload_fileobj": 1.0, "obstore:put": 1.0, "s3fs:write": 1.2}
+"""Issue 17's bar: the streaming writer's paired speed-up over each of these must reach the value."""
+
+
+def _secret(endpoint: Endpoint) -> str:
+    return endpoint.secret_key.reveal() if endpoint.secret_key is not None else ""
+
+
+def _chunks(data: bytes) -> Iterator[memoryview]:
+    view = memoryview(data)
+    for start in range(0, len(view), WRITE_CHUNK):
+        yield view[start : start + WRITE_CHUNK]
+
+
+@dataclass(frozen=True)
+class WriteSample:
+    """One timed upload."""
+
+    contender: str
+    repeat: int
+    order: int
+    bytes: int
+    seconds: float
+    cpu_seconds: float
+    peak_buffered_bytes: int | None = None
+
+
+class _Uploads:
+    """The contenders, each ``name -> upload(key) -> peak buffered bytes or None``, built once."""
+
+    def __init__(self, endpoint: Endpoint, bucket: str, data: bytes, frame: Any) -> None:
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self.data = data
+        self.frame = frame
+        self.available: dict[str, Callable[[str], int | None]] = {}
+        self.skipped: dict[str, str] = {}
+        for name, build in (
+            ("s3conf:streaming", lambda: self._s3conf(spool=False)),
+            ("s3conf:spooled", lambda: self._s3conf(spool=True)),
+            ("boto3:upload_fileobj", self._boto3),
+            ("s3fs:write", self._s3fs),
+            ("obstore:put", self._obstore),
+            ("pandas:s3x", self._pandas_s3x),
+            ("pandas:s3fs", self._pandas_s3fs),
+        ):
+            try:
+                self.available[name] = build()
+            except ImportError as error:
+                self.skipped[name] = f"not installed: {error}"
+
+    def _s3conf(self, *, spool: bool) -> Callable[[str], int | None]:
+        from s3conf.client import make_client
+        from s3conf.config import S3Config
+        from s3conf.writer import S3Writer
+
+        config = S3Config.resolve({"s3.spi.write.spool": spool}, env={})
+        client = make_client(self.endpoint, config)
+
+        def upload(key: str) -> int | None:
+            writer = S3Writer(client, self.bucket, key, config=config)
+            for chunk in _chunks(self.data):
+                writer.write(chunk)
+            writer.close()
+            return writer.stats.buffers.peak_buffered_bytes
+
+        return upload
+
+    def _boto3(self) -> Callable[[str], int | None]:
+        from boto3.s3.transfer import TransferConfig
+
+        from emulators.clients import boto3_client
+
+        client = boto3_client(self.endpoint)
+        transfer = TransferConfig()
+
+        def upload(key: str) -> int | None:
+            client.upload_fileobj(io.BytesIO(self.data), self.bucket, key, Config=transfer)
+            return None
+
+        return upload
+
+    def _s3fs_filesystem(self) -> Any:
+        import s3fs
+
+        return s3fs.S3FileSystem(
+            key=self.endpoint.access_key,
+            secret=_secret(self.endpoint),
+            client_kwargs={"endpoint_url": self.endpoint.url, "region_name": self.endpoint.region},
+            skip_instance_cache=True,
+            use_listings_cache=False,
+        )
+
+    def _s3fs(self) -> Callable[[str], int | None]:
+        fs = self._s3fs_filesystem()
+
+        def upload(key: str) -> int | None:
+            with fs.open(f"{self.bucket}/{key}", "wb") as handle:
+                for chunk in _chunks(self.data):
+                    handle.write(chunk)
+            return None
+
+        return upload
+
+    def _obstore(self) -> Callable[[str], int | None]:
+        import obstore
+        from obstore.store import S3Store
+
+        store = S3Store(
+            self.bucket,
+            endpoint=self.endpoint.url,
+            access_key_id=self.endpoint.access_key,
+            secret_access_key=_secret(self.endpoint),
+            region=self.endpoint.region,
+            virtual_hosted_style_request=not self.endpoint.path_style,
+            client_options={"allow_http": True},
+        )
+
+        def upload(key: str) -> int | None:
+            obstore.put(store, key, _chunks(self.data))
+            return None
+
+        return upload
+
+    def _pandas_s3x(self) -> Callable[[str], int | None]:
+        from s3conf.config import overrides
+
+        endpoint = self.endpoint
+        userinfo = f"{endpoint.access_key}:{_secret(endpoint)}@"
+
+        def upload(key: str) -> int | None:
+            with overrides({"s3.spi.endpoint-protocol": endpoint.scheme}):
+                self.frame.to_parquet(f"s3x://{userinfo}{endpoint.netloc}/{self.bucket}/{key}")
+            return None
+
+        return upload
+
+    def _pandas_s3fs(self) -> Callable[[str], int | None]:
+        import s3fs  # noqa: F401 - skip this contender, not fail, when s3fs is missing
+
+        options = {
+            "key": self.endpoint.access_key,
+            "secret": _secret(self.endpoint),
+            "client_kwargs": {"endpoint_url": self.endpoint.url, "region_name": self.endpoint.region},
+            "skip_instance_cache": True,
+        }
+
+        def upload(key: str) -> int | None:
+            self.frame.to_parquet(f"s3://{self.bucket}/{key}", storage_options=options)
+            return None
+
+        return upload
+
+
+def _frame(seed: int, rows: int) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    generator = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "id": np.arange(rows, dtype=np.int64),
+            "value": generator.random(rows),
+            "score": generator.normal(size=rows),
+            "bucket": generator.integers(0, 1000, size=rows),
+        }
+    )
+
+
+def measure(
+    endpoint: Endpoint, bucket: str, client: Any, *, object_size: int, repeats: int, seed: int,
+    names: tuple[str, ...] = CONTENDER_NAMES, frame_rows: int = 2_000_000,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[WriteSample], dict[str, str], int]:  # fmt: skip
+    """Run ``repeats`` shuffled rounds; returns samples, skipped contenders and the Parquet size."""
+    block = random.Random(seed).randbytes(min(object_size, MiB))
+    data = (block * (object_size // len(block) + 1))[:object_size]
+    uploads = _Uploads(endpoint, bucket, data, _frame(seed, frame_rows))
+    chosen = [name for name in names if name in uploads.available]
+    rng = random.Random(seed)
+    samples: list[WriteSample] = []
+    parquet_size = 0
+    order = 0
+    for repeat in range(repeats):
+        shuffled = list(chosen)
+        rng.shuffle(shuffled)
+        for name in shuffled:
+            if progress is not None:
+                progress(f"repeat {repeat + 1}/{repeats} {name}")
+            key = f"write/{name.replace(':', '-')}-{repeat}"
+            started, cpu_started = time.perf_counter(), time.process_time()
+            peak = uploads.available[name](key)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            size = int(client.head_object(Bucket=bucket, Key=key)["ContentLength"])
+            if name.startswith("pandas:"):
+                parquet_size = size
+            elif size != object_size:
+                raise ConfigError(f"{name} uploaded {size} bytes instead of {object_size}")
+            client.delete_object(Bucket=bucket, Key=key)
+            samples.append(WriteSample(name, repeat, order, size, seconds, cpu, peak))
+            order += 1
+    return samples, uploads.skipped, parquet_size
+
+
+def paired_ratios(samples: list[WriteSample], baseline: str) -> dict[str, list[float]]:
+    """Per repeat, each contender's seconds over ``baseline``'s (> 1: the baseline was faster).
+
+    >>> s = [WriteSample("a", 0, 0, 1, 2.0, 0.1), WriteSample("b", 0, 1, 1, 3.0, 0.1)]
+    >>> paired_ratios(s, "a")
+    {'b': [1.5]}
+    """
+    base = {s.repeat: s.seconds for s in samples if s.contender == baseline}
+    ratios: dict[str, list[float]] = {}
+    for sample in samples:
+        if sample.contender != baseline and sample.repeat in base:
+            ratios.setdefault(sample.contender, []).append(sample.seconds / base[sample.repeat])
+    return ratios
+
+
+def render(document: dict[str, Any]) -> str:
+    """The Markdown report of a saved ``write`` run."""
+    run = document["run"]
+    samples = [WriteSample(**s) for s in document["samples"]]
+    by_name: dict[str, list[WriteSample]] = {}
+    for sample in samples:
+        by_name.setdefault(sample.contender, []).append(sample)
+    ratios = paired_ratios([s for s in samples if not s.contender.startswith("pandas:")], BASELINE)
+    parquet = paired_ratios([s for s in samples if s.contender.startswith("pandas:")], "pandas:s3x")
+    lines = [
+        f"# s3conf write benchmark on {run['target']}",
+        "",
+        "Reproduce with:",
+        "",
+        "```",
+        run["command"],
+        "```",
+        "",
+        f"Target **{run['target']}** ({run.get('target_version') or 'version unknown'}). Machine: "
+        f"{run['machine']}. Commit {run.get('commit', 'unknown')}. {run['repeats']} repeats, seed "
+        f"{run['seed']}, object {format_size(run['object_size'])} written from memory in 1 MiB "
+        f"`write()` calls; Parquet frame {run['frame_rows']} rows ({run['parquet_bytes'] / MiB:.1f} MiB "
+        f"file). Started {run['started']}, finished {run['finished']}.",
+        "",
+        *[f"{note}" for note in run.get("notes", [])],
+        "",
+        "## Headline (paired ratios: contender seconds / streaming seconds in the same repeat)",
+        "",
+    ]
+    for name, goal in GOALS.items():
+        values = ratios.get(name)
+        if not values:
+            lines.append(f"- vs `{name}`: not measured ({document['skipped'].get(name, 'no samples')})")
+            continue
+        median = statistics.median(values)
+        verdict = "meets" if median >= goal else "misses"
+        lines.append(
+            f"- streaming writer vs `{name}`: **{median:.2f}×** (IQR {iqr(values):.2f}, n={len(values)}); "
+            f"goal ≥ {goal:.1f}×: it {verdict} it"
+        )
+    if parquet.get("pandas:s3fs"):
+        values = parquet["pandas:s3fs"]
+        lines.append(
+            f"- pandas `to_parquet` through `s3x://` vs s3fs: **{statistics.median(values):.2f}×** "
+            f"(IQR {iqr(values):.2f}, n={len(values)})"
+        )
+    lines += [
+        "",
+        "## Every contender",
+        "",
+        "| contender | MiB/s, median [IQR] | CPU s/GiB, median | paired ratio (its s / baseline s) [IQR] "
+        "| peak buffered MiB | n |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in CONTENDER_NAMES:
+        rows = by_name.get(name)
+        if not rows:
+            continue
+        speeds = [s.bytes / MiB / s.seconds for s in rows]
+        cpu = statistics.median(s.cpu_seconds / (s.bytes / GiB) for s in rows)
+        pair = ratios.get(name) or parquet.get(name)
+        baseline = name in (BASELINE, "pandas:s3x")
+        shown = (
+            "1.00 (baseline)"
+            if baseline
+            else f"{statistics.median(pair):.2f} [{iqr(pair):.2f}]"
+            if pair
+            else "n/a"
+        )
+        peaks = [s.peak_buffered_bytes for s in rows if s.peak_buffered_bytes is not None]
+        peak = f"{max(peaks) / MiB:.0f}" if peaks else "n/a"
+        lines.append(
+            f"| {name} | {statistics.median(speeds):.0f} [{iqr(speeds):.0f}] | {cpu:.2f} | {shown} | {peak} "
+            f"| {len(rows)} |"
+        )
+    for name, reason in document["skipped"].items():
+        lines.append(f"| {name} | skipped: {reason} | | | | |")
+    lines += [
+        "",
+        "Higher MiB/s and paired ratio are better for the streaming writer; lower CPU s/GiB is better. "
+        "The baseline of the Parquet rows is `pandas:s3x`. Peak buffered bytes are the writer's own "
+        "counter (part buffers alive at once), bounded by `s3.spi.write.max-parts-in-flight` × "
+        "`s3.spi.write.part-size`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_write_bench(args: argparse.Namespace) -> int:
+    """``s3conf bench --workloads write``: start the target, measure, save JSON and Markdown."""
+    from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
+    from emulators.clients import boto3_client
+    from emulators.registry import create_emulator, options_from_env
+    from suites.bench.build import default_out_dir
+    from suites.bench.results import machine_info
+    from suites.bench.runner import source_commit
+
+    object_size = parse_size(args.object_size) if args.object_size else 256 * MiB
+    repeats = args.repeats or 5
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
+    names = tuple(CONTENDER_NAMES)
+    if args.peers:
+        wanted = [n.strip() for n in args.peers.split(",") if n.strip()]
+        for name in wanted:
+            if name not in CONTENDER_NAMES:
+                raise ConfigError(
+                    f"--peers: unknown write contender {name!r}; known: {', '.join(CONTENDER_NAMES)}"
+                )
+        names = tuple(dict.fromkeys([BASELINE, *wanted]))
+    command = [
+        "s3conf", "bench", "--target", args.target, "--workloads", "write",
+        "--object-size", format_size(object_size), "--repeats", str(repeats),
+        "--peers", ",".join(n for n in names if n != BASELINE), "--seed", str(seed),
+    ]  # fmt: skip
+    options = options_from_env(
+        os.environ, endpoint=args.endpoint, access_key=args.access_key, secret_key=args.secret_key
+    )
+    emulator = create_emulator(args.target, **options)
+    ok, reason = emulator.available()
+    if not ok:
+        print(f"target {args.target} is not available here: {reason}")
+        return 2
+    out_dir = Path(args.out) if args.out else default_out_dir()
+    print(f"s3conf bench: {shlex.join(command)}")
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    machine = machine_info()
+    with emulator as endpoint:
+        client = boto3_client(endpoint)
+        bucket = unique_bucket_name("bench-write-")
+        create_bucket(client, bucket, endpoint)
+        try:
+            samples, skipped, parquet_size = measure(
+                endpoint, bucket, client, object_size=object_size, repeats=repeats, seed=seed,
+                names=names, progress=lambda text: print(text, flush=True),
+            )  # fmt: skip
+        finally:
+            delete_bucket(client, bucket, emulator.capabilities)
+    commit = source_commit()
+    document = {
+        "run": {
+            "command": shlex.join(command),
+            "target": args.target,
+            "target_version": endpoint.version,
+            "machine": f"{machine['system']} {machine['machine']}, {machine['cpu']['count']} CPUs, "
+            f"Python {machine['python_version']}, load average at start {machine.get('loadavg_at_start')}",
+            "commit": str(commit.get("id", "unknown"))[:12]
+            + (" with local changes" if commit.get("dirty") else ""),
+            "repeats": repeats,
+            "seed": seed,
+            "object_size": object_size,
+            "frame_rows": 2_000_000,
+            "parquet_bytes": parquet_size,
+            "started": started,
+            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "notes": list(args.note or ()),
+        },
+        "samples": [asdict(s) for s in samples],
+        "skipped": skipped,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "write-results.json").write_text(json.dumps(document, indent=2) + "\n")
+    (out_dir / "write.md").write_text(render(document))
+    print(f"results: {out_dir / 'write-results.json'}\nreport: {out_dir / 'write.md'}")
+    return 0
