@@ -367,7 +367,8 @@ class S3FileSystem:
         """Open an object for reading XOR writing.
 
         Reading is lazy (no HEAD): a missing key raises ``FileNotFoundError`` on the first read. Writing
-        spools locally and uploads on ``close()``; an exception inside ``with`` uploads nothing.
+        streams parts while you write and publishes on ``close()`` (:class:`S3Writer`); an exception inside
+        ``with`` publishes nothing.
         ``x`` modes refuse to replace an existing key (``FileExistsError`` on close).
 
         Raises:

@@ -1,0 +1,78 @@
+"""The ``write`` bench workload: a tiny interleaved run on a private moto server, then its report."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from emulators.clients import boto3_client
+from s3conf.endpoint import Endpoint
+from suites.bench.write_workload import BASELINE, WriteSample, measure, paired_ratios, render
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def moto_bucket() -> Iterator[tuple[Endpoint, Any, str]]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = Endpoint(name="moto-write", url=f"http://{host}:{port}", access_key="ak", secret_key="sk")
+    client = boto3_client(endpoint)
+    bucket = f"s3conf-write-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    try:
+        yield endpoint, client, bucket
+    finally:
+        server.stop()
+
+
+def test_every_contender_uploads_the_whole_object_and_the_report_pairs_them(
+    moto_bucket: tuple[Endpoint, Any, str],
+) -> None:
+    endpoint, client, bucket = moto_bucket
+    names = ("s3conf:streaming", "s3conf:spooled", "boto3:upload_fileobj", "pandas:s3x")
+    samples, skipped, parquet_size = measure(
+        endpoint, bucket, client, object_size=9 * MiB, repeats=2, seed=3, names=names, frame_rows=1000
+    )
+    assert skipped.keys() <= {"s3fs:write", "obstore:put", "pandas:s3fs"}
+    assert sorted((s.contender, s.repeat) for s in samples) == sorted((n, r) for n in names for r in (0, 1))
+    assert all(s.bytes == 9 * MiB for s in samples if not s.contender.startswith("pandas:"))
+    assert parquet_size > 0
+    assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0, "uploads are deleted after timing"
+    streaming = [s for s in samples if s.contender == BASELINE]
+    assert all(s.peak_buffered_bytes is not None and s.peak_buffered_bytes <= 8 * 8 * MiB for s in streaming)
+
+    document = {
+        "run": {
+            "command": "s3conf bench --workloads write",
+            "target": "moto",
+            "machine": "test",
+            "repeats": 2,
+            "seed": 3,
+            "object_size": 9 * MiB,
+            "frame_rows": 1000,
+            "parquet_bytes": parquet_size,
+            "started": "t0",
+            "finished": "t1",
+        },
+        "samples": [vars(s) for s in samples],
+        "skipped": skipped,
+    }
+    markdown = render(document)
+    assert "s3conf bench --workloads write" in markdown
+    assert "streaming writer vs `boto3:upload_fileobj`" in markdown
+    assert "| s3conf:spooled |" in markdown
+
+
+def test_paired_ratios_only_pair_samples_of_the_same_repeat() -> None:
+    samples = [
+        WriteSample("a", 0, 0, 1, 2.0, 0.1),
+        WriteSample("b", 0, 1, 1, 4.0, 0.1),
+        WriteSample("b", 1, 2, 1, 9.0, 0.1),  # no baseline in repeat 1: not paired
+    ]
+    assert paired_ratios(samples, "a") == {"b": [2.0]}
