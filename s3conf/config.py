@@ -39,7 +39,7 @@ Decisions (DESIGN.md section 4 leaves these open):
 (5, 'env:S3_SPI_READ_MAX_FRAGMENT_NUMBER')
 >>> cfg.region, cfg.source("s3.spi.region")
 (None, 'default')
->>> S3Config.resolve({"s3.secret-key": "hunter2"}, env={}).secret_key
+>>> S3Config.resolve({"s3.access-key": "AKIA", "s3.secret-key": "hunter2"}, env={}).secret_key
 Secret('***')
 >>> S3Config.resolve({"s3.spi.read.max-fragment-number": "0"}, env={})
 Traceback (most recent call last):
@@ -323,6 +323,23 @@ def overrides(mapping: Mapping[str, object]) -> Iterator[None]:
         set_overrides(previous)
 
 
+def _check_key_pair(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """Half a key pair is an error now, naming where the half came from, rather than a client that
+    silently signs with boto3's chain (no endpoint) or fails later without naming a key (endpoint)."""
+    given = [
+        spec
+        for spec in (_BY_FIELD["access_key"], _BY_FIELD["secret_key"])
+        if values.get(spec.field) is not None
+    ]
+    if len(given) == 1:
+        (spec,) = given
+        other = "s3.secret-key" if spec.field == "access_key" else "s3.access-key"
+        raise ConfigError(
+            f"{spec.key} = {_shown(spec, values[spec.field])} (from {sources.get(spec.key, 'explicit')}) "
+            f"is set but {other} is not: give both, or neither to use boto3's credential chain"
+        )
+
+
 def _field_repr(value: object) -> str:
     return repr(redact_userinfo(value)) if isinstance(value, str) else repr(value)
 
@@ -378,6 +395,7 @@ class S3Config:
         for name, parsed in layer.items():
             object.__setattr__(self, name, parsed.value)
         object.__setattr__(self, "_sources", {_BY_FIELD[name].key: "explicit" for name in layer})
+        _check_key_pair({name: getattr(self, name) for name in ("access_key", "secret_key")}, self._sources)
         if self.region is None and self.endpoint is not None:
             object.__setattr__(self, "region", DEFAULT_ENDPOINT_REGION)
 
@@ -412,6 +430,7 @@ class S3Config:
                 sources[_BY_FIELD[name].key] = parsed.source
         if "region" not in values and values.get("endpoint") is not None:
             values["region"] = DEFAULT_ENDPOINT_REGION
+        _check_key_pair(values, sources)
         config = cls(**values)
         object.__setattr__(config, "_sources", sources)
         return config

@@ -80,6 +80,7 @@ def test_secrets_are_masked(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, as_json: bool
 ) -> None:
     monkeypatch.setenv("S3_SECRET_KEY", SECRET)
+    monkeypatch.setenv("S3_ACCESS_KEY", "AKIA")
     code, out, err = run(capsys, *(["--json"] if as_json else []), "--set", f"fs.s3a.secret.key={SECRET}")
     assert code == 0
     assert SECRET not in out + err
