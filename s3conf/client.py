@@ -58,18 +58,21 @@ from s3conf.errors import (
     TransferError,
 )
 from s3conf.fetchpool import fetch_worker_count
+from s3conf.s3errors import (
+    AUTH_CODES,
+    DENIED_CODES,
+    NO_BUCKET_CODES,
+    NOT_FOUND_CODES,
+)
+
+# Re-exported (the alias marks it for mypy): reader, ranged_get and fs import these from here.
+from s3conf.s3errors import error_code as error_code  # noqa: PLC0414
+from s3conf.s3errors import error_status as error_status  # noqa: PLC0414
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from s3conf.config import S3Config
-
-_NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound", "NoSuchVersion"})
-_NO_BUCKET_CODES = frozenset({"NoSuchBucket"})
-_AUTH_CODES = frozenset(
-    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "InvalidSecurity"}
-)
-_DENIED_CODES = frozenset({"AccessDenied", "403", "Forbidden", "AllAccessDisabled", "AccountProblem"})
 
 _cache: dict[tuple[Any, ...], S3Client] = {}
 _cache_lock = threading.Lock()
@@ -298,22 +301,6 @@ def client_for_uri(uri: str, config: S3Config) -> S3Client:
     return make_client(parsed.endpoint, config)
 
 
-def error_code(error: ClientError) -> str:
-    """The S3 error code of ``error`` (``NoSuchKey``...), or the HTTP status when the body had none."""
-    info = error.response.get("Error", {})
-    code = str(info.get("Code") or "")
-    if code:
-        return code
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return str(status) if status else "Unknown"
-
-
-def error_status(error: ClientError) -> int | None:
-    """The HTTP status of ``error``, if the response had one."""
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return int(status) if status else None
-
-
 def translate_error(
     error: Exception, bucket: str, key: str | None = None, *, endpoint: str | None = None
 ) -> S3ConfError:
@@ -344,13 +331,13 @@ def translate_error(
     code = error_code(error)
     status = error_status(error)
     operation = getattr(error, "operation_name", "request")
-    if code in _NO_BUCKET_CODES or (code in _NOT_FOUND_CODES and key is None):
+    if code in NO_BUCKET_CODES or (code in NOT_FOUND_CODES and key is None):
         return BucketNotFoundError(errno.ENOENT, f"no such bucket ({code})", bucket)
-    if code in _NOT_FOUND_CODES or (status == 404 and key is not None):
+    if code in NOT_FOUND_CODES or (status == 404 and key is not None):
         return ObjectNotFoundError(errno.ENOENT, f"no such key ({code})", location)
-    if code in _AUTH_CODES:
+    if code in AUTH_CODES:
         return AuthenticationError(errno.EACCES, f"credentials rejected ({code}) by {operation}", location)
-    if code in _DENIED_CODES or status == 403:
+    if code in DENIED_CODES or status == 403:
         return AccessDeniedError(errno.EACCES, f"access denied ({code}) by {operation}", location)
     return TransferError(errno.EIO, f"{operation} failed ({code}, HTTP {status})", location)
 

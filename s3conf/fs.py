@@ -48,6 +48,7 @@ from s3conf.listing import directory_prefix, glob_regex, implied_directories, li
 from s3conf.multipart import MultipartUpload, part_ranges, part_size_for, run_parts
 from s3conf.paths import S3Path
 from s3conf.reader import S3Reader
+from s3conf.s3errors import NOT_FOUND_CODES
 from s3conf.writer import S3Writer
 
 __all__ = ["EPOCH", "FileStat", "S3FileSystem", "parse_mode"]
@@ -57,7 +58,6 @@ _log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The time reported when S3 has none (directories without a marker object)."""
 
-_NOT_FOUND = frozenset({"NoSuchKey", "404", "NotFound"})
 _DELETE_BATCH = 1000  # DeleteObjects accepts at most 1000 keys per request
 
 
@@ -193,7 +193,7 @@ class S3FileSystem:
         try:
             response: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            if error_code(error) in _NOT_FOUND:
+            if error_code(error) in NOT_FOUND_CODES:
                 return None
             raise self._translate(error, key) from error
         except BotoCoreError as error:

@@ -42,6 +42,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from s3conf.client import error_code, translate_error
 from s3conf.errors import (
+from s3conf.s3errors import PRECONDITION_CODES, UNIMPLEMENTED_CODES
     ConditionalWriteUnsupportedError,
     MultipartAbortError,
     ObjectExistsError,
@@ -77,8 +78,6 @@ MAX_PART_SIZE = 5 * 1024 * MIB
 MAX_PARTS = 10_000
 """S3's maximum number of parts in one multipart upload."""
 
-_PRECONDITION_CODES = frozenset({"PreconditionFailed", "412"})
-_UNIMPLEMENTED_CODES = frozenset({"NotImplemented", "501"})
 
 T = TypeVar("T")
 
@@ -129,9 +128,9 @@ def call_s3(
 
 def _translated(error: ClientError, bucket: str, key: str, create_new: bool) -> Exception:
     code = error_code(error)
-    if create_new and code in _PRECONDITION_CODES:
+    if create_new and code in PRECONDITION_CODES:
         return ObjectExistsError(f"object already exists: s3://{bucket}/{key} (exclusive create refused)")
-    if create_new and code in _UNIMPLEMENTED_CODES:
+    if create_new and code in UNIMPLEMENTED_CODES:
         return ConditionalWriteUnsupportedError(
             f"target does not implement If-None-Match on writes; cannot create s3://{bucket}/{key} "
             "exclusively"
