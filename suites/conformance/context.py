@@ -28,11 +28,10 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from s3conf.endpoint import Endpoint
+from s3conf.s3errors import AUTH_CODES, status_and_code, xml_error_code
 
 # Answers that mean "these credentials are wrong": the run stops instead of failing every check.
-AUTH_ERROR_CODES = frozenset(
-    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AuthenticationError", "InvalidToken"}
-)
+AUTH_ERROR_CODES = AUTH_CODES
 AUTH_EXIT_CODE = 3
 
 
@@ -70,11 +69,7 @@ class RawResponse:
 
     def error_code(self) -> str | None:
         """The ``<Code>`` of an S3 XML error body, if there is one."""
-        start = self.body.find(b"<Code>")
-        end = self.body.find(b"</Code>")
-        if start < 0 or end < start:
-            return None
-        return self.body[start + len(b"<Code>") : end].decode("utf-8", "replace")
+        return xml_error_code(self.body)
 
 
 @dataclass
@@ -224,10 +219,8 @@ def expect(condition: bool, message: str) -> None:
 
 
 def error_of(error: ClientError) -> tuple[int, str]:
-    """(HTTP status, S3 error code) of a botocore ``ClientError``."""
-    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    return status, code
+    """(HTTP status, S3 error code) of a botocore ``ClientError``, as sent (0 and "" where absent)."""
+    return status_and_code(error)
 
 
 def expect_error(status: int, code: str | None, call: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
