@@ -1,16 +1,18 @@
 """boto3 clients for a target, and the readiness probe every launcher uses.
 
-The targets layer needs only ``s3conf.endpoint``; it builds plain boto3 clients itself instead of
-going through ``s3conf.client`` (an I/O-layer module the targets must not depend on).
+Clients are built by :func:`s3conf.client.boto3_client`, the one place in the project that calls
+boto3 (targets sit above the I/O layer and may use it); this module only turns keyword settings into a
+botocore ``Config`` with the endpoint's addressing style. Unlike ``s3conf.client.make_client`` these
+clients are not cached, so tests can register event hooks or pick their own retries.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from s3conf.client import boto3_client as _new_client
 from s3conf.endpoint import Endpoint
 
 
@@ -22,8 +24,7 @@ def boto3_client(endpoint: Endpoint, **config: Any) -> Any:
     """
     s3_options: dict[str, Any] = {"addressing_style": endpoint.addressing_style()}
     s3_options.update(config.pop("s3", {}))
-    session: Any = boto3.session.Session()
-    return session.client("s3", config=Config(s3=s3_options, **config), **endpoint.client_kwargs())  # type: ignore[arg-type]
+    return _new_client(endpoint, Config(s3=s3_options, **config))  # type: ignore[arg-type]
 
 
 def probe_client(endpoint: Endpoint) -> Any:

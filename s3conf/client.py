@@ -273,10 +273,31 @@ def _build(
         kwargs["aws_session_token"] = options.session_token.reveal()
     if options.verify is not None:
         kwargs["verify"] = options.verify
-    # A session per client: boto3's default session is not safe to share between threads.
-    session = boto3.session.Session(profile_name=options.profile)
-    client: S3Client = session.client("s3", config=botocore_config, **kwargs)
+    client = boto3_client(None, botocore_config, profile=options.profile, **kwargs)
     _RequestPolicy(config).register(client)
+    return client
+
+
+def boto3_client(
+    endpoint: Endpoint | None, botocore_config: Config, *, profile: str | None = None, **client_kwargs: Any
+) -> S3Client:
+    """A new, uncached boto3 S3 client: the one place in the project that builds one.
+
+    :func:`make_client` (the library's cached clients), ``emulators.clients`` (targets, tests) and the
+    conformance suite all come here, so the endpoint's URL, region and credentials reach boto3 one way.
+
+    Args:
+        endpoint: where the store is (its URL, region and credentials); ``None`` when ``client_kwargs``
+            say it all, or to leave the URL to boto3 (AWS).
+        botocore_config: timeouts, retries, addressing style, checksum policy.
+        profile: the AWS profile of the session (``None``: boto3's default chain).
+        client_kwargs: extra ``boto3.client`` arguments; they win over the endpoint's.
+    """
+    kwargs: dict[str, Any] = endpoint.client_kwargs() if endpoint is not None else {}
+    kwargs.update(client_kwargs)
+    # A session per client: boto3's default session is not safe to share between threads.
+    session = boto3.session.Session(profile_name=profile)
+    client: S3Client = session.client("s3", config=botocore_config, **kwargs)
     return client
 
 

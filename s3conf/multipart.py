@@ -42,12 +42,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from s3conf.client import error_code, translate_error
 from s3conf.errors import (
-from s3conf.s3errors import PRECONDITION_CODES, UNIMPLEMENTED_CODES
     ConditionalWriteUnsupportedError,
     MultipartAbortError,
     ObjectExistsError,
     TransferError,
 )
+from s3conf.s3errors import PRECONDITION_CODES, UNIMPLEMENTED_CODES
 
 __all__ = [
     "MAX_PARTS",

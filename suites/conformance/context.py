@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import boto3
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from emulators.clients import boto3_client
 from s3conf.endpoint import Endpoint
 from s3conf.s3errors import AUTH_CODES, status_and_code, xml_error_code
 
@@ -46,9 +45,9 @@ def make_conformance_client(endpoint: Endpoint, *, addressing_style: str | None 
     request checksums are limited to operations that require them, so checksum checks control
     every checksum header themselves.
     """
-    s3_options: Any = {"addressing_style": addressing_style or endpoint.addressing_style()}
-    config = Config(
-        s3=s3_options,
+    return boto3_client(
+        endpoint,
+        s3={"addressing_style": addressing_style or endpoint.addressing_style()},
         retries={"max_attempts": 1, "mode": "standard"},
         signature_version="s3v4",
         request_checksum_calculation="when_required",
@@ -56,7 +55,6 @@ def make_conformance_client(endpoint: Endpoint, *, addressing_style: str | None 
         connect_timeout=10,
         read_timeout=60,
     )
-    return boto3.client("s3", config=config, **endpoint.client_kwargs())
 
 
 @dataclass(frozen=True)
