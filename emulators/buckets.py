@@ -18,6 +18,7 @@ from typing import Any
 from emulators.base import Capabilities
 from s3conf.endpoint import Endpoint
 from s3conf.errors import TargetError
+from s3conf.s3errors import NO_BUCKET_CODES, error_code, status_and_code
 
 BUCKET_STEM = "s3conf-"
 _DELETE_BATCH = 1000
@@ -28,12 +29,17 @@ def unique_bucket_name(prefix: str = "") -> str:
     return f"{prefix}{BUCKET_STEM}{secrets.token_hex(8)}"
 
 
-def create_bucket(client: Any, name: str, endpoint: Endpoint) -> None:
-    """Create ``name``; outside ``us-east-1`` S3 requires the region as a location constraint."""
+def create_bucket(client: Any, name: str, endpoint: Endpoint) -> Any:
+    """Create ``name``, return the response; outside ``us-east-1`` the region is the location constraint.
+
+    AWS rejects a CreateBucket without ``LocationConstraint`` sent to any other region (and one naming
+    ``us-east-1``), so this is the only way the project creates buckets.
+    """
     if endpoint.region and endpoint.region != "us-east-1":
-        client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": endpoint.region})
-    else:
-        client.create_bucket(Bucket=name)
+        return client.create_bucket(
+            Bucket=name, CreateBucketConfiguration={"LocationConstraint": endpoint.region}
+        )
+    return client.create_bucket(Bucket=name)
 
 
 def empty_bucket(client: Any, name: str, capabilities: Capabilities) -> None:
@@ -56,6 +62,25 @@ def delete_bucket(client: Any, name: str, capabilities: Capabilities) -> None:
     """Empty ``name`` completely, then delete it."""
     empty_bucket(client, name, capabilities)
     client.delete_bucket(Bucket=name)
+
+
+def remove_bucket(client: Any, name: str, capabilities: Capabilities) -> str | None:
+    """:func:`delete_bucket` for cleanup that must go on: ``None`` when the bucket is gone, else why not.
+
+    A bucket that is already gone (``NoSuchBucket``) counts as removed. Every other failure is
+    returned as ``"<status> <code>"`` (or the error's text) for the caller to report as a leftover;
+    nothing is swallowed silently.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        delete_bucket(client, name, capabilities)
+    except ClientError as error:
+        status, code = status_and_code(error)
+        return None if code in NO_BUCKET_CODES else f"{status} {code}".strip()
+    except (BotoCoreError, TargetError) as error:
+        return str(error)
+    return None
 
 
 def _delete_batches(client: Any, name: str, entries: list[dict[str, str]]) -> None:
@@ -84,6 +109,6 @@ def _pending_uploads(client: Any, name: str) -> list[dict[str, Any]]:
         for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=name):
             uploads.extend(page.get("Uploads", []))
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
+        if error_code(error) != "NoSuchUpload":
             raise
     return uploads

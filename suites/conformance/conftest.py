@@ -21,16 +21,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from emulators.base import Capabilities
+from emulators.buckets import create_bucket, remove_bucket, unique_bucket_name
 from emulators.registry import server_name
+from s3conf.s3errors import is_auth_failure
 from suites.conformance.catalog import Check, all_checks
-from suites.conformance.context import (
-    AUTH_ERROR_CODES,
-    AUTH_EXIT_CODE,
-    CheckContext,
-    delete_bucket_and_contents,
-    error_of,
-    make_conformance_client,
-)
+from suites.conformance.context import AUTH_EXIT_CODE, CheckContext, error_of, make_conformance_client
 from suites.conformance.expectations import load_expectations
 from suites.conformance.plugin import LEFTOVERS_KEY, TARGETS_KEY
 
@@ -119,21 +115,22 @@ def _describe(target: Any) -> dict[str, Any]:
 
 
 class ConformanceSession:
-    """The per-target state: one client, one shared bucket, the bucket prefix."""
+    """The per-target state: one client, one shared bucket (in the target's region), the bucket prefix."""
 
     def __init__(self, target: Any, bucket_prefix: str) -> None:
         self.target = target
         self.bucket_prefix = bucket_prefix
         self.client = make_conformance_client(target.endpoint)
-        self.bucket = f"{bucket_prefix}{uuid.uuid4().hex[:12]}"
+        self.bucket = unique_bucket_name(bucket_prefix)
+        self.capabilities: Capabilities = getattr(target, "capabilities", None) or Capabilities()
 
     def open(self) -> None:
         """Create the shared bucket; stop the whole run on an authentication error."""
         try:
-            self.client.create_bucket(Bucket=self.bucket)
+            create_bucket(self.client, self.bucket, self.target.endpoint)
         except ClientError as error:
             status, code = error_of(error)
-            if code in AUTH_ERROR_CODES or status in (401, 403):
+            if is_auth_failure(status, code) or status == 403:
                 pytest.exit(
                     f"authentication failed against {self.target.name} at {self.target.endpoint.url}: "
                     f"{status} {code}; check the access key and secret key",
@@ -148,19 +145,25 @@ class ConformanceSession:
             bucket=self.bucket,
             prefix=f"{slug}-{uuid.uuid4().hex[:8]}/",
             endpoint=self.target.endpoint,
-            capabilities=getattr(self.target, "capabilities", None),
+            capabilities=self.capabilities,
             bucket_prefix=self.bucket_prefix,
         )
 
     def close(self) -> list[str]:
-        return [] if delete_bucket_and_contents(self.client, self.bucket) else [self.bucket]
+        """Delete the shared bucket; ``["<bucket> (<why not>)"]`` when it stays."""
+        reason = remove_bucket(self.client, self.bucket, self.capabilities)
+        return [] if reason is None else [f"{self.bucket} ({reason})"]
 
 
 @pytest.fixture(scope="session")
 def conformance_session(target: Any, request: pytest.FixtureRequest) -> Iterator[ConformanceSession]:
-    """One shared bucket per target for the whole run, emptied and deleted at the end."""
+    """One shared bucket per target for the whole run, emptied and deleted at the end.
+
+    Bucket names are ``<prefix>s3conf-<hex>``: ``--bucket-prefix`` when given, else the target's own
+    prefix (shared stores such as AWS need one).
+    """
     config = request.config
-    prefix = config.getoption("--bucket-prefix", default=None) or "s3conf-"
+    prefix = config.getoption("--bucket-prefix", default=None) or getattr(target, "bucket_prefix", "")
     session = ConformanceSession(target, prefix)
     config.stash.setdefault(TARGETS_KEY, {})[target.name] = _describe(target)
     session.open()

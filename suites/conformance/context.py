@@ -13,7 +13,6 @@ signed with botocore's SigV4 and returns status, headers and body untouched.
 from __future__ import annotations
 
 import http.client
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from emulators.base import Capabilities
+from emulators.buckets import BUCKET_STEM, create_bucket, remove_bucket, unique_bucket_name
 from emulators.clients import boto3_client
 from s3conf.endpoint import Endpoint
 from s3conf.s3errors import AUTH_CODES, status_and_code, xml_error_code
@@ -78,9 +79,19 @@ class CheckContext:
     bucket: str
     prefix: str
     endpoint: Endpoint
-    capabilities: Any = None
-    bucket_prefix: str = "s3conf-"
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    bucket_prefix: str = ""
     created_buckets: list[str] = field(default_factory=list)
+
+    @property
+    def name_stem(self) -> str:
+        """What every bucket name this run uses starts with: the run's prefix and ``s3conf-``."""
+        return f"{self.bucket_prefix}{BUCKET_STEM}"
+
+    @property
+    def region(self) -> str:
+        """The target's signing region (region-dependent checks compare against it)."""
+        return self.endpoint.region or "us-east-1"
 
     def key(self, name: str = "obj") -> str:
         """A key under this check's private prefix."""
@@ -98,18 +109,32 @@ class CheckContext:
         return body
 
     def new_bucket(self) -> str:
-        """Create a fresh bucket named with the run's bucket prefix; deleted by :meth:`cleanup`."""
-        name = f"{self.bucket_prefix}{uuid.uuid4().hex[:12]}"
-        self.client.create_bucket(Bucket=name)
-        self.created_buckets.append(name)
+        """Create a fresh bucket (in the target's region) named with the run's prefix; see :meth:`cleanup`."""
+        name = unique_bucket_name(self.bucket_prefix)
+        self.create_bucket(name)
         return name
 
+    def create_bucket(self, name: str) -> Any:
+        """CreateBucket ``name`` in the target's region, remembered for :meth:`cleanup` once it exists."""
+        response = create_bucket(self.client, name, self.endpoint)
+        if name not in self.created_buckets:
+            self.created_buckets.append(name)
+        return response
+
+    def remove_bucket(self, name: str) -> str | None:
+        """Empty and delete ``name``; ``None`` when it is gone, else why it is not (a leftover)."""
+        reason = remove_bucket(self.client, name, self.capabilities)
+        if reason is None and name in self.created_buckets:
+            self.created_buckets.remove(name)
+        return reason
+
     def cleanup(self) -> list[str]:
-        """Empty and delete the buckets this check created; return those that could not be deleted."""
+        """Empty and delete the buckets this check created; return those left behind, with why."""
         leftovers = []
-        for name in self.created_buckets:
-            if not delete_bucket_and_contents(self.client, name):
-                leftovers.append(name)
+        for name in list(self.created_buckets):
+            reason = self.remove_bucket(name)
+            if reason is not None:
+                leftovers.append(f"{name} ({reason})")
         self.created_buckets.clear()
         return leftovers
 
@@ -183,24 +208,6 @@ class CheckContext:
             connection.close()
 
 
-def delete_bucket_and_contents(client: Any, bucket: str) -> bool:
-    """Best-effort: abort uploads, delete every key, delete the bucket; ``True`` when it is gone."""
-    try:
-        for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
-            for upload in page.get("Uploads", []):
-                client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-    except ClientError:
-        pass  # listing uploads is optional on some targets; the bucket delete below tells the truth
-    try:
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            for obj in page.get("Contents", []):
-                client.delete_object(Bucket=bucket, Key=obj["Key"])
-        client.delete_bucket(Bucket=bucket)
-    except ClientError as error:
-        return error.response.get("Error", {}).get("Code") == "NoSuchBucket"
-    return True
-
-
 # ---- assertion helpers: failures read as findings in the report ----
 
 
@@ -252,8 +259,7 @@ def own_bucket(ctx: CheckContext) -> Iterator[str]:
     try:
         yield name
     finally:
-        if delete_bucket_and_contents(ctx.client, name):
-            ctx.created_buckets.remove(name)
+        ctx.remove_bucket(name)  # a bucket that stays is reported by cleanup() as a leftover
 
 
 def crc32c(data: bytes) -> int:

@@ -74,12 +74,7 @@ def virtual_hosted_list(ctx: CheckContext) -> None:
     why="Dotted bucket names (domain-like) exist; they cannot use virtual hosting over TLS.",
 )
 def dotted_bucket(ctx: CheckContext) -> None:
-    from suites.conformance.context import delete_bucket_and_contents
-
-    name = f"{ctx.bucket_prefix}dotted.{ctx.prefix.strip('/').split('/')[-1][:12]}".lower()
-    ctx.client.create_bucket(Bucket=name)
-    ctx.created_buckets.append(name)
+    name = f"{ctx.name_stem}dotted.{ctx.prefix.strip('/').split('/')[-1][:12]}".lower()
+    ctx.create_bucket(name)
     ctx.client.put_object(Bucket=name, Key="k", Body=b"dots")
     expect_equal(ctx.client.get_object(Bucket=name, Key="k")["Body"].read(), b"dots", "body")
-    if delete_bucket_and_contents(ctx.client, name):
-        ctx.created_buckets.remove(name)

@@ -206,7 +206,7 @@ def other_delimiter(ctx: CheckContext) -> None:
     why="A missing bucket must surface as 'bucket not found', not as an empty directory.",
 )
 def no_such_bucket(ctx: CheckContext) -> None:
-    expect_error(404, "NoSuchBucket", ctx.client.list_objects_v2, Bucket=f"{ctx.bucket_prefix}missing-0")
+    expect_error(404, "NoSuchBucket", ctx.client.list_objects_v2, Bucket=f"{ctx.name_stem}missing-0")
 
 
 @check(
