@@ -88,7 +88,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if not selected:
             deselected.append(item)
             continue
-        item.user_properties += [("s3conf_check", check.id), ("s3conf_target", target)]
+        item.user_properties += [
+            ("s3conf_check", check.id),
+            ("s3conf_target", target),
+            ("s3conf_source", str(check.source)),  # junit.xml shows it as a <property>
+            ("s3conf_documented", "true" if check.documented else "false"),
+        ]
         reason = expectations.reason(server_name(target), check.id)
         if reason is not None:
             item.user_properties.append(("s3conf_expected_failure", reason))

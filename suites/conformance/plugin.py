@@ -28,6 +28,7 @@ import pytest
 from s3conf import __version__
 from suites.conformance.catalog import Check, all_checks
 from suites.conformance.not_offered import NotOffered, load_not_offered
+from suites.conformance.report import summarize
 
 SCHEMA_VERSION = 1
 TARGETS_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
@@ -176,15 +177,8 @@ class ResultsCollector:
         """The results JSON document (see ``results.schema.json``)."""
         results = sorted(self.results.values(), key=lambda r: (r["target"], r["check"]))
         used = {r["check"] for r in results}
-        checks = {
-            c.id: {"section": c.section, "operation": c.operation, "expected": c.expected, "why": c.why}
-            for c in all_checks()
-            if c.id in used
-        }
-        summary: dict[str, dict[str, int]] = {}
-        for result in results:
-            counts = summary.setdefault(result["target"], dict.fromkeys(OUTCOMES, 0))
-            counts[result["outcome"]] += 1
+        checks = {c.id: c.describe() for c in all_checks() if c.id in used}
+        summary, undocumented = summarize(results, checks)
         targets: dict[str, dict[str, Any]] = dict(self.config.stash.get(TARGETS_KEY, {}))  # type: ignore[arg-type]
         for name in summary:
             targets.setdefault(
@@ -202,6 +196,7 @@ class ResultsCollector:
             "checks": checks,
             "results": results,
             "summary": summary,
+            "undocumented_summary": undocumented,
             "leftover_buckets": list(self.config.stash.get(LEFTOVERS_KEY, [])),  # type: ignore[arg-type]
         }
 

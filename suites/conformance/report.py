@@ -5,8 +5,9 @@ compared later. Every text that ends up in a report passes through :func:`s3conf
 with the run's secrets by the caller; the results themselves never hold credentials.
 
 >>> doc = {"targets": {"moto": {}}, "checks": {"a.b": {"section": "s", "operation": "Get",
-...        "expected": "e", "why": "w"}}, "results": [{"target": "moto", "check": "a.b",
-...        "outcome": "xfail", "reason": "got 200", "expected_failure": "known"}]}
+...        "expected": "e", "why": "w", "source": {"url": "https://x", "section": "S"}}},
+...        "results": [{"target": "moto", "check": "a.b", "outcome": "xfail", "reason": "got 200",
+...        "expected_failure": "known"}]}
 >>> matrix(doc)["a.b"]["moto"]["outcome"]
 'xfail'
 >>> diff(doc, {**doc, "results": [{**doc["results"][0], "outcome": "xpass"}]})
@@ -29,6 +30,54 @@ SYMBOLS = {
     "n/a": "⬜ n/a",
     "error": "💥 ERROR",
 }
+
+
+OUTCOMES = ("pass", "fail", "xfail", "xpass", "skip", "n/a", "error")
+
+
+def in_headline(info: dict[str, Any]) -> bool:
+    """Whether a check's verdict counts in the headline: documented by AWS, or observed on AWS.
+
+    Results written before checks carried ``documented`` count as documented.
+    """
+    return bool(info.get("in_headline", info.get("documented", True) or info.get("aws_observed")))
+
+
+def summarize(
+    results: list[dict[str, Any]], checks: dict[str, dict[str, Any]]
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """Per-target outcome counts: (headline, undocumented).
+
+    The headline (``summary`` in the results, the exit code, the report's target table) counts only
+    checks whose expected answer AWS documents or that were observed on AWS; the others are counted
+    apart, so a vendor is never failed on an inferred answer.
+
+    >>> checks = {"a": {"documented": True}, "b": {"documented": False, "in_headline": False}}
+    >>> results = [{"target": "t", "check": "a", "outcome": "pass"},
+    ...            {"target": "t", "check": "b", "outcome": "fail"}]
+    >>> head, other = summarize(results, checks)
+    >>> head["t"]["fail"], other["t"]["fail"], head["t"]["pass"]
+    (0, 1, 1)
+    """
+    headline: dict[str, dict[str, int]] = {}
+    undocumented: dict[str, dict[str, int]] = {}
+    for result in results:
+        table = headline if in_headline(checks.get(result["check"], {})) else undocumented
+        counts = table.setdefault(result["target"], dict.fromkeys(OUTCOMES, 0))
+        counts[result["outcome"]] += 1
+        headline.setdefault(result["target"], dict.fromkeys(OUTCOMES, 0))
+    return headline, undocumented
+
+
+def source_text(info: dict[str, Any]) -> str:
+    """``section — url`` of a check's source, or ``""`` for results without one."""
+    source = info.get("source") or {}
+    return f"{source.get('section', '')} — {source.get('url', '')}" if source else ""
+
+
+def _source_markdown(info: dict[str, Any]) -> str:
+    source = info.get("source") or {}
+    return f"[{source['section']}]({source['url']})" if source else "-"
 
 
 def load_results(path: Path) -> dict[str, Any]:
@@ -94,6 +143,19 @@ def render_markdown(document: dict[str, Any]) -> str:
         flags = document["targets"].get(name, {}).get("launch_flags") or []
         if flags:
             lines.append(f"- **{name}**: `{' '.join(flags)}`")
+    undocumented = document.get("undocumented_summary") or {}
+    if any(sum(c.get(k, 0) for k in ("fail", "error", "xpass")) for c in undocumented.values()):
+        lines += [
+            "",
+            "Checks marked † test answers AWS does not document (inferred from the HTTP RFCs or "
+            "reports of AWS's behaviour); they are listed below but not counted above. Outside the "
+            "headline: "
+            + "; ".join(
+                f"{t}: {c.get('pass', 0)} pass, {c.get('fail', 0)} fail"
+                for t, c in sorted(undocumented.items())
+            )
+            + ".",
+        ]
     leftovers = document.get("leftover_buckets") or []
     if leftovers:
         where = ", ".join(leftovers)
@@ -105,14 +167,15 @@ def render_markdown(document: dict[str, Any]) -> str:
         "xfail = a known difference listed in `expectations.toml`; XPASS = listed there but now passes "
         "(the entry is stale); FAIL = a new difference.",
         "",
-        "| check | operation | " + " | ".join(targets) + " |",
-        "|---|---|" + "---|" * len(targets),
+        "| check | operation | source | " + " | ".join(targets) + " |",
+        "|---|---|---|" + "---|" * len(targets),
     ]
     table = matrix(document)
     for check_id, info in document["checks"].items():
         row = table.get(check_id, {})
+        mark = "" if in_headline(info) else " †"
         lines.append(
-            f"| `{check_id}` | {info['operation']} | "
+            f"| `{check_id}`{mark} | {info['operation']} | {_source_markdown(info)} | "
             + " | ".join(_cell_text(row.get(t)) for t in targets)
             + " |"
         )
@@ -125,7 +188,14 @@ def render_markdown(document: dict[str, Any]) -> str:
         ]
         if not bad:
             continue
-        lines += [f"### `{check_id}`", "", f"- expected (AWS): {info['expected']}", f"- why: {info['why']}"]
+        lines += [
+            f"### `{check_id}`",
+            "",
+            f"- expected (AWS): {info['expected']}",
+            f"- source: {_source_markdown(info)}",
+            f"- documented by AWS: {'yes' if info.get('documented', True) else 'no (not in the headline)'}",
+            f"- why: {info['why']}",
+        ]
         for result in sorted(bad, key=lambda r: r["target"]):
             lines.append(f"- **{result['target']}** ({result['outcome']}): {_one_line(result.get('reason'))}")
         lines.append("")
@@ -162,9 +232,13 @@ def render_html(document: dict[str, Any]) -> str:
             cells.append(
                 f'<td class="{esc(result["outcome"])}" title="{title}">{esc(_cell_text(result))}</td>'
             )
+        source = info.get("source") or {}
+        link = f'<a href="{esc(source["url"], quote=True)}">{esc(source["section"])}</a>' if source else ""
+        mark = "" if in_headline(info) else " †"
         rows.append(
-            f"<tr><td><code>{esc(check_id)}</code></td><td>{esc(info['operation'])}</td>"
-            f'<td title="{esc(info["why"], quote=True)}">{esc(info["expected"])}</td>{"".join(cells)}</tr>'
+            f"<tr><td><code>{esc(check_id)}</code>{mark}</td><td>{esc(info['operation'])}</td>"
+            f'<td title="{esc(info["why"], quote=True)}">{esc(info["expected"])}</td><td>{link}</td>'
+            f"{''.join(cells)}</tr>"
         )
     summary = []
     for name in targets:
@@ -183,10 +257,13 @@ def render_html(document: dict[str, Any]) -> str:
     for check_id in document["checks"]:
         for name, result in sorted(table.get(check_id, {}).items()):
             if result["outcome"] in ("fail", "xfail", "xpass", "error"):
+                info = document["checks"][check_id]
+                documented = "yes" if info.get("documented", True) else "no †"
                 failures.append(
                     f"<tr><td><code>{esc(check_id)}</code></td><td>{esc(name)}</td>"
                     f'<td class="{esc(result["outcome"])}">{esc(result["outcome"])}</td>'
-                    f"<td>{esc(_one_line(result.get('reason'), 1000))}</td></tr>"
+                    f"<td>{esc(_one_line(result.get('reason'), 1000))}</td>"
+                    f"<td>{esc(source_text(info))}</td><td>{documented}</td></tr>"
                 )
     target_headers = "".join(f"<th>{esc(t)}</th>" for t in targets)
     return f"""<!DOCTYPE html>
@@ -202,10 +279,11 @@ Command: <code>{esc(str(document.get("command")))}</code></p>
 <th>xpass</th><th>skip</th><th>n/a</th><th>error</th></tr>
 {"".join(summary)}</table>
 <h2>Matrix</h2>
-<table><tr><th>check</th><th>operation</th><th>expected (AWS)</th>{target_headers}</tr>
+<p>† AWS does not document this answer; the check is reported but not counted in the table above.</p>
+<table><tr><th>check</th><th>operation</th><th>expected (AWS)</th><th>source</th>{target_headers}</tr>
 {"".join(rows)}</table>
 <h2>Failure reasons</h2>
-<table><tr><th>check</th><th>target</th><th>outcome</th><th>reason</th></tr>
+<table><tr><th>check</th><th>target</th><th>outcome</th><th>reason</th><th>source</th><th>documented</th></tr>
 {"".join(failures)}</table>
 </body></html>
 """
