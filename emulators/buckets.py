@@ -48,14 +48,19 @@ def empty_bucket(client: Any, name: str, capabilities: Capabilities) -> None:
         for upload in _pending_uploads(client, name):
             client.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
     if capabilities.versioning:
-        for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
-            entries = [
-                {"Key": item["Key"], "VersionId": item["VersionId"]}
-                for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            _delete_batches(client, name, entries)
+        delete_all_versions(client, name)
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
         _delete_batches(client, name, [{"Key": item["Key"]} for item in page.get("Contents", [])])
+
+
+def delete_all_versions(client: Any, name: str) -> None:
+    """Delete every object version and delete marker in ``name`` (a bucket with versioning on)."""
+    for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
+        entries = [
+            {"Key": item["Key"], "VersionId": item["VersionId"]}
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        _delete_batches(client, name, entries)
 
 
 def delete_bucket(client: Any, name: str, capabilities: Capabilities) -> None:

@@ -25,7 +25,8 @@ class MotoEmulator(Emulator):
     """moto's HTTP server on an ephemeral loopback port, in a thread of this process."""
 
     name = "moto"
-    capabilities = Capabilities(virtual_host_addressing=False, auth_enforced=False)
+    # virtual_host_addressing: verified by capability.virtual-host-addressing (bucket.127.0.0.1 works).
+    capabilities = Capabilities(auth_enforced=False)
 
     def __init__(self, *, region: str = "us-east-1") -> None:
         super().__init__()

@@ -34,7 +34,6 @@ class RcloneEmulator(ServerEmulator):
         multipart_copy=False,
         versioning=False,
         virtual_host_addressing=False,
-        object_tagging=False,
         flat_namespace=False,
     )
 

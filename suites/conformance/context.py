@@ -39,22 +39,25 @@ class CheckFailed(AssertionError):  # noqa: N818 - reads as "the check failed" i
     """The target behaved differently from AWS S3; the message says how."""
 
 
-def make_conformance_client(endpoint: Endpoint, *, addressing_style: str | None = None) -> Any:
+def make_conformance_client(endpoint: Endpoint, *, addressing_style: str | None = None, **config: Any) -> Any:
     """A boto3 client that sends exactly what a check asks for.
 
     Retries are off (a flaky answer is a finding, not noise to hide) and botocore's automatic
     request checksums are limited to operations that require them, so checksum checks control
-    every checksum header themselves.
+    every checksum header themselves. ``config`` overrides these botocore settings (the checks of the
+    SDK's default checksum path turn checksums back on).
     """
+    settings: dict[str, Any] = {
+        "retries": {"max_attempts": 1, "mode": "standard"},
+        "signature_version": "s3v4",
+        "request_checksum_calculation": "when_required",
+        "response_checksum_validation": "when_required",
+        "connect_timeout": 10,
+        "read_timeout": 60,
+    }
+    settings.update(config)
     return boto3_client(
-        endpoint,
-        s3={"addressing_style": addressing_style or endpoint.addressing_style()},
-        retries={"max_attempts": 1, "mode": "standard"},
-        signature_version="s3v4",
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-        connect_timeout=10,
-        read_timeout=60,
+        endpoint, s3={"addressing_style": addressing_style or endpoint.addressing_style()}, **settings
     )
 
 
@@ -129,7 +132,17 @@ class CheckContext:
         return reason
 
     def cleanup(self) -> list[str]:
-        """Empty and delete the buckets this check created; return those left behind, with why."""
+        """Empty and delete the buckets this check created; return those left behind, with why.
+
+        On a store that keeps objects as files (``flat_namespace`` false, e.g. rclone) a failed or
+        aborted upload can leave an empty directory for the check's prefix, which no listing shows
+        and which blocks the bucket's deletion; when nothing is listed under the prefix, deleting
+        the prefix as a key removes that directory.
+        """
+        if not self.capabilities.flat_namespace:
+            listed = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1)
+            if not listed.get("Contents"):  # only an empty directory can be left: remove it
+                self.client.delete_object(Bucket=self.bucket, Key=self.prefix)
         leftovers = []
         for name in list(self.created_buckets):
             reason = self.remove_bucket(name)
@@ -151,6 +164,10 @@ class CheckContext:
         secret_key: str | None = None,
         access_key: str | None = None,
         send_body: bytes | None = None,
+        content_length: str | None = None,
+        midway: Callable[[], None] | None = None,
+        timeout: float = 60,
+        unsigned_trailer: bool = False,
     ) -> RawResponse:
         """Send one SigV4-signed request and return the raw answer.
 
@@ -166,6 +183,13 @@ class CheckContext:
             secret_key: Sign with this secret instead of the endpoint's (authentication checks).
             access_key: Sign with this access key instead of the endpoint's.
             send_body: Send these bytes instead of ``body`` (payload-hash mismatch checks).
+            content_length: Send this ``Content-Length`` value instead of the body's length
+                (malformed-request checks; ``""`` sends an empty value).
+            midway: Called after the first half of the body is sent and before the rest, so a
+                check can make another request finish while this one is still uploading.
+            timeout: Seconds to wait for the answer.
+            unsigned_trailer: Sign as ``STREAMING-UNSIGNED-PAYLOAD-TRAILER`` (an ``aws-chunked`` body
+                with a trailing checksum, which the caller encodes), as SDKs upload over TLS.
         """
         bucket = self.bucket if bucket is None else bucket
         path = ""
@@ -180,6 +204,8 @@ class CheckContext:
         query_string = urlencode(sorted((query or {}).items()), quote_via=quote)
         url = f"{self.endpoint.scheme}://{host}{path}" + (f"?{query_string}" if query_string else "")
         request = AWSRequest(method=method, url=url, data=body, headers=dict(headers or {}))
+        if unsigned_trailer:
+            request.context["checksum"] = {"request_algorithm": {"in": "trailer"}}
         ak = access_key or self.endpoint.access_key or ""
         sk = secret_key
         if sk is None and self.endpoint.secret_key is not None:
@@ -188,7 +214,7 @@ class CheckContext:
         conn_class = (
             http.client.HTTPSConnection if self.endpoint.scheme == "https" else http.client.HTTPConnection
         )
-        connection = conn_class(self.endpoint.host, self.endpoint.port, timeout=60)
+        connection = conn_class(self.endpoint.host, self.endpoint.port, timeout=timeout)
         try:
             target = path + (f"?{query_string}" if query_string else "")
             payload = body if send_body is None else send_body
@@ -198,9 +224,17 @@ class CheckContext:
                 connection.putheader(name, value)
             if "host" not in sent:
                 connection.putheader("Host", host)
-            if method in ("PUT", "POST") or payload:
+            if content_length is not None:
+                connection.putheader("Content-Length", content_length)
+            elif method in ("PUT", "POST") or payload:
                 connection.putheader("Content-Length", str(len(payload)))
-            connection.endheaders(payload or None)
+            if midway is None:
+                connection.endheaders(payload or None)
+            else:
+                half = len(payload) // 2
+                connection.endheaders(payload[:half])
+                midway()
+                connection.send(payload[half:])
             response = connection.getresponse()
             data = response.read()
             return RawResponse(response.status, {k.lower(): v for k, v in response.getheaders()}, data)

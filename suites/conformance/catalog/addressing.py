@@ -9,12 +9,13 @@ must route on the Host header. The virtual-hosted checks connect to the endpoint
 
 from __future__ import annotations
 
-from suites.conformance.catalog import check
+from suites.conformance.catalog import check, guide
 from suites.conformance.context import CheckContext, expect_equal, expect_raw, make_conformance_client
 
 
 @check(
     "addressing.path-style",
+    source=guide("VirtualHosting", "Virtual hosting of buckets: Path-style requests"),
     operation="GetObject (path style)",
     expected="GET /bucket/key returns the object",
     why="Path style is how clients reach self-hosted stores and IP endpoints (s3x://host:port/bucket/key).",
@@ -27,6 +28,7 @@ def path_style(ctx: CheckContext) -> None:
 
 @check(
     "addressing.path-style.boto3",
+    source=guide("VirtualHosting", "Virtual hosting of buckets: Path-style requests"),
     operation="PutObject, GetObject (SDK, path style)",
     expected="An SDK client forced to path style reads and writes",
     why="s3.path.style.access / s3.spi.force-path-style clients use this mode.",
@@ -40,6 +42,7 @@ def path_style_sdk(ctx: CheckContext) -> None:
 
 @check(
     "addressing.virtual-hosted.get",
+    source=guide("VirtualHosting", "Virtual hosting of buckets: Virtual-hosted-style requests"),
     operation="GetObject (virtual-hosted style)",
     expected="GET /key with Host: bucket.<endpoint> returns the object",
     why="SDKs default to virtual-hosted addressing; a store reached by DNS name should route it.",
@@ -53,6 +56,7 @@ def virtual_hosted_get(ctx: CheckContext) -> None:
 
 @check(
     "addressing.virtual-hosted.list",
+    source=guide("VirtualHosting", "Virtual hosting of buckets: Virtual-hosted-style requests"),
     operation="ListObjectsV2 (virtual-hosted style)",
     expected="GET /?list-type=2&prefix=... with Host: bucket.<endpoint> lists the bucket",
     why="Listing through virtual-hosted addressing is what the SDKs' default mode does.",
@@ -69,6 +73,9 @@ def virtual_hosted_list(ctx: CheckContext) -> None:
 
 @check(
     "addressing.dotted-bucket",
+    source=guide(
+        "bucketnamingrules", "General purpose bucket naming rules (periods; virtual hosting over TLS)"
+    ),
     operation="CreateBucket, PutObject (path style)",
     expected="A bucket name with dots works in path style",
     why="Dotted bucket names (domain-like) exist; they cannot use virtual hosting over TLS.",

@@ -6,12 +6,13 @@ S3 has no directories: a "directory" is either a zero-byte marker key ending in 
 
 from __future__ import annotations
 
-from suites.conformance.catalog import check
+from suites.conformance.catalog import api, check, guide
 from suites.conformance.context import CheckContext, expect, expect_equal, expect_error
 
 
 @check(
     "dir.marker.head",
+    source=guide("using-folders", "Organizing objects in the Amazon S3 console by using folders"),
     operation="PutObject, HeadObject",
     expected="A zero-byte key 'd/' answers HEAD 200 with Content-Length 0",
     why="is_dir() checks for the marker written by mkdir().",
@@ -23,6 +24,7 @@ def marker_head(ctx: CheckContext) -> None:
 
 @check(
     "dir.marker.head-without-slash-404",
+    source=guide("object-keys", "Naming Amazon S3 objects: the Amazon S3 data model is a flat structure"),
     operation="HeadObject",
     expected="With only 'd/' stored, HEAD 'd' answers 404",
     why="'d' (a file) and 'd/' (a directory) are different paths; confusing them breaks stat().",
@@ -34,6 +36,7 @@ def marker_without_slash(ctx: CheckContext) -> None:
 
 @check(
     "dir.marker.common-prefix",
+    source=api("ListObjectsV2", "Response Elements: CommonPrefixes"),
     operation="ListObjectsV2 (delimiter)",
     expected="A marker 'd/' shows up as CommonPrefix 'd/' when its parent is listed with delimiter '/'",
     why="listdir() of the parent must show an empty directory created by mkdir().",
@@ -47,6 +50,8 @@ def marker_common_prefix(ctx: CheckContext) -> None:
 
 @check(
     "dir.marker.listed-under-itself",
+    requires="flat_namespace",
+    source=guide("using-folders", "Organizing objects in the Amazon S3 console by using folders"),
     operation="ListObjectsV2 (prefix)",
     expected="Listing prefix 'd/' with delimiter '/' returns the marker 'd/' itself as a key",
     why="Layers that list a directory must recognise and skip its own marker.",
@@ -60,6 +65,7 @@ def marker_under_itself(ctx: CheckContext) -> None:
 
 @check(
     "dir.implicit.no-marker",
+    source=guide("object-keys", "Naming Amazon S3 objects: the Amazon S3 data model is a flat structure"),
     operation="HeadObject, ListObjectsV2",
     expected="With only 'x/f' stored, HEAD 'x/' answers 404 while listing prefix 'x/' finds 'x/f'",
     why="Directories without markers (written by other tools) are found by listing, not by HEAD.",
@@ -73,6 +79,8 @@ def implicit_directory(ctx: CheckContext) -> None:
 
 @check(
     "dir.marker.delete-keeps-children",
+    requires="flat_namespace",
+    source=guide("using-folders", "Organizing objects in the Amazon S3 console by using folders"),
     operation="DeleteObject",
     expected="Deleting the marker 'd/' leaves 'd/f' in place",
     why="Deleting a marker is not a recursive delete; losing children would be data loss.",
@@ -87,6 +95,7 @@ def delete_marker_keeps_children(ctx: CheckContext) -> None:
 
 @check(
     "dir.marker.with-content",
+    source=guide("using-folders", "Organizing objects in the Amazon S3 console by using folders"),
     operation="PutObject, GetObject",
     expected="A key ending in '/' may hold data and reads it back",
     why="Some tools write non-empty 'directory' keys; a store must not drop or reject their bytes.",
@@ -98,6 +107,8 @@ def marker_with_content(ctx: CheckContext) -> None:
 
 @check(
     "dir.nested-markers",
+    requires="flat_namespace",
+    source=api("ListObjectsV2", "Response Elements: CommonPrefixes"),
     operation="ListObjectsV2 (delimiter)",
     expected="Markers 'a/', 'a/b/' and 'a/b/c/' each list as one level with delimiter '/'",
     why="makedirs() writes a marker per level; walk() must see each level once.",

@@ -13,7 +13,7 @@ from s3conf.errors import ConditionalWriteUnsupportedError
 from s3conf.fs import S3FileSystem
 from s3conf.reader import S3Reader
 from s3conf.writer import S3Writer
-from suites.conformance.catalog import check
+from suites.conformance.catalog import api, check, guide
 from suites.conformance.context import CheckContext, expect, expect_equal
 
 DATA = bytes(range(256)) * 1024  # 256 KiB: sixteen 16 KiB fragments
@@ -33,6 +33,7 @@ def _config() -> S3Config:
 
 @check(
     "fs.reader.sequential",
+    source=api("GetObject", "URI Request Parameters: Range"),
     operation="S3Reader (ranged GET read-ahead)",
     expected="Reading a 256 KiB object through 16 KiB fragments returns every byte in order",
     why="The reference reader must work on the target: this is the file-access path users take.",
@@ -46,6 +47,7 @@ def reader_sequential(ctx: CheckContext) -> None:
 
 @check(
     "fs.reader.seek-random",
+    source=api("GetObject", "URI Request Parameters: Range"),
     operation="S3Reader (seek, ranged GET)",
     expected="Seeks to the footer, the middle and back return the right bytes",
     why="Parquet-style access (footer first, then column chunks) is the reader's main workload.",
@@ -61,6 +63,7 @@ def reader_seek(ctx: CheckContext) -> None:
 
 @check(
     "fs.reader.empty-object",
+    source=api("GetObject", "URI Request Parameters: Range"),
     operation="S3Reader",
     expected="Reading an empty object returns b'' (EOF), not an error",
     why="Marker files (_SUCCESS) are empty; the reader's first ranged GET on them gets a 416.",
@@ -73,6 +76,9 @@ def reader_empty(ctx: CheckContext) -> None:
 
 @check(
     "fs.writer.multipart",
+    source=guide(
+        "mpuoverview", "Uploading and copying objects using multipart upload: Multipart upload process"
+    ),
     operation="S3Writer (multipart upload)",
     expected="Writing 6 MiB with a 5 MiB threshold stores exactly those bytes",
     why="Large files go through the writer's parallel multipart path.",
@@ -88,6 +94,10 @@ def writer_multipart(ctx: CheckContext) -> None:
 
 @check(
     "fs.writer.create-new-existing",
+    requires="conditional_writes",
+    source=guide(
+        "conditional-writes", "How to prevent object overwrites with conditional writes: If-None-Match"
+    ),
     operation="S3Writer (create_new, If-None-Match: *)",
     expected="Exclusive create of an existing key raises FileExistsError and keeps the old bytes",
     why="'xb' mode must never overwrite; on a target without conditional writes it must say so.",
@@ -109,6 +119,8 @@ def writer_create_new(ctx: CheckContext) -> None:
 
 @check(
     "fs.filesystem.tree",
+    requires="flat_namespace",
+    source=guide("using-folders", "Organizing objects in the Amazon S3 console by using folders"),
     operation="S3FileSystem (mkdir, write, listdir, stat, rmdir, rm)",
     expected="mkdir, write, listdir, stat and rmdir behave like a local file system",
     why="The file-system layer is what applications use; it must work end to end on the target.",
@@ -133,6 +145,7 @@ def filesystem_tree(ctx: CheckContext) -> None:
 
 @check(
     "fs.filesystem.copy-move",
+    source=api("CopyObject", "Description"),
     operation="S3FileSystem (copy, move)",
     expected="copy leaves both files, move leaves only the destination, bytes unchanged",
     why="Server-side copy and move are how commit protocols publish files.",

@@ -12,7 +12,7 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import ClientError
 
-from suites.conformance.catalog import check
+from suites.conformance.catalog import api, check, guide, reference
 from suites.conformance.context import CheckContext, CheckFailed, error_of, expect_equal, expect_error
 
 # (check id suffix, key tail, why that key matters)
@@ -48,6 +48,23 @@ SPECIAL_KEYS = (
 )
 
 
+def _long_key(ctx: CheckContext, letter: str, size: int) -> str:
+    """A key of exactly ``size`` UTF-8 bytes under the check's prefix, in segments of at most 200 bytes.
+
+    The 1024-byte limit is on the whole key; S3 has no notion of a segment. Short segments keep the
+    key-length checks about the key length on stores that keep objects as files (whose names are
+    limited to 255 bytes), which ``key.long-segment`` covers on its own.
+    """
+    room = size - len(ctx.prefix.encode())
+    segments = []
+    while room > 0:
+        length = min(200, room)
+        segments.append(letter * length)
+        room -= length + 1  # the "/" that joins it to the next segment
+    key = ctx.prefix + "/".join(segments)
+    return key if len(key.encode()) == size else key[:-1] + letter * 2  # exact size when room ended at "/"
+
+
 def _roundtrip(ctx: CheckContext, tail: str) -> None:
     key = ctx.put(tail, tail.encode())
     body = ctx.read(key)
@@ -66,6 +83,7 @@ def _register(suffix: str, tail: str, why: str) -> None:
         operation="PutObject, GetObject, ListObjectsV2",
         expected=f"The key {tail!r} is stored, read and listed verbatim",
         why=why,
+        source=guide("object-keys", "Naming Amazon S3 objects: Object key naming guidelines"),
     )(run)
 
 
@@ -75,24 +93,29 @@ for _suffix, _tail, _why in SPECIAL_KEYS:
 
 @check(
     "key.max-length-1024",
+    source=guide(
+        "object-keys",
+        "Naming Amazon S3 objects: a key is at most 1,024 bytes of UTF-8",
+    ),
     operation="PutObject, GetObject",
     expected="A key of exactly 1024 UTF-8 bytes is accepted and read back",
     why="Deep directory trees produce long keys; the documented limit is 1024 bytes.",
 )
 def max_length(ctx: CheckContext) -> None:
-    key = ctx.prefix + "k" * (1024 - len(ctx.prefix.encode()))
+    key = _long_key(ctx, "k", 1024)
     ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"long")
     expect_equal(ctx.read(key), b"long", "GET")
 
 
 @check(
     "key.max-length-1024.delete",
+    source=api("DeleteObject", "Description"),
     operation="PutObject, DeleteObject, HeadObject, ListObjectsV2",
     expected="A key of exactly 1024 UTF-8 bytes can be deleted: then HEAD answers 404 and LIST omits it",
     why="A key that can be written but not removed makes rm -r, rmdir and bucket cleanup fail forever.",
 )
 def max_length_delete(ctx: CheckContext) -> None:
-    key = ctx.prefix + "d" * (1024 - len(ctx.prefix.encode()))
+    key = _long_key(ctx, "d", 1024)
 
     def listed() -> list[str]:
         contents = ctx.client.list_objects_v2(Bucket=ctx.bucket, Prefix=ctx.prefix).get("Contents", [])
@@ -113,17 +136,19 @@ def max_length_delete(ctx: CheckContext) -> None:
 
 @check(
     "key.too-long-1025",
+    source=reference("ErrorResponses", "List of error codes: KeyTooLongError"),
     operation="PutObject",
     expected="A key of 1025 bytes is rejected with 400 KeyTooLongError",
     why="A clear error beats a silently truncated key that later collides with another file.",
 )
 def too_long(ctx: CheckContext) -> None:
-    key = ctx.prefix + "k" * (1025 - len(ctx.prefix.encode()))
+    key = _long_key(ctx, "k", 1025)
     expect_error(400, "KeyTooLongError", ctx.client.put_object, Bucket=ctx.bucket, Key=key, Body=b"x")
 
 
 @check(
     "key.unicode-normalization-distinct",
+    source=guide("object-keys", "Naming Amazon S3 objects: Object key naming guidelines"),
     operation="PutObject, ListObjectsV2",
     expected="NFC and NFD spellings of the same name are two different keys",
     why="Keys are bytes; a store that normalises Unicode merges files macOS and Linux keep apart.",
@@ -144,6 +169,7 @@ def unicode_normalization(ctx: CheckContext) -> None:
 
 @check(
     "key.list-encoding-type-url",
+    source=api("ListObjectsV2", "URI Request Parameters: encoding-type"),
     operation="ListObjectsV2 (encoding-type=url)",
     expected="With encoding-type=url, listed keys are form-encoded (space as '+', '+' as %2B) and decode "
     "to the stored keys",
@@ -161,6 +187,8 @@ def list_encoding_url(ctx: CheckContext) -> None:
 
 @check(
     "key.same-name-file-and-prefix",
+    requires="flat_namespace",
+    source=guide("object-keys", "Naming Amazon S3 objects: the Amazon S3 data model is a flat structure"),
     operation="PutObject, GetObject",
     expected="Keys 'a' and 'a/b' coexist; each reads back its own bytes",
     why="A file and a directory of the same name are both legal in S3 and appear in real data.",
@@ -174,6 +202,7 @@ def file_and_prefix(ctx: CheckContext) -> None:
 
 @check(
     "key.bucket-name-prefix",
+    source=guide("object-keys", "Naming Amazon S3 objects: Object key naming guidelines"),
     operation="PutObject, GetObject",
     expected="A key starting with the bucket's own name is stored and read back whole",
     why="The Java NIO provider once cut the bucket name off such keys (s3://foo/foobar/x).",
@@ -182,3 +211,19 @@ def bucket_name_prefix(ctx: CheckContext) -> None:
     key = f"{ctx.bucket}{ctx.prefix}x"
     ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"whole")
     expect_equal(ctx.read(key), b"whole", "GET")
+
+
+@check(
+    "key.long-segment",
+    requires="flat_namespace",
+    source=guide("object-keys", "Naming Amazon S3 objects: the Amazon S3 data model is a flat structure"),
+    operation="PutObject, GetObject, DeleteObject (a 900-byte name without '/')",
+    expected="A key whose last segment is 900 bytes long is stored, read and deleted like any other",
+    why="Keys are flat strings; only file-backed stores limit a path element (255 bytes), which is "
+    "what flat_namespace=False declares.",
+)
+def long_segment(ctx: CheckContext) -> None:
+    key = ctx.put("s" * 900, b"long segment")
+    expect_equal(ctx.read(key), b"long segment", "GET")
+    ctx.client.delete_object(Bucket=ctx.bucket, Key=key)
+    expect_error(404, None, ctx.client.head_object, Bucket=ctx.bucket, Key=key)

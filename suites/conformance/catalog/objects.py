@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from suites.conformance.catalog import check
+from suites.conformance.catalog import api, check, guide, reference, rfc
 from suites.conformance.context import CheckContext, expect, expect_equal, expect_error
 
 BODY = b"s3conf conformance object body\n" * 4
@@ -13,6 +14,7 @@ BODY = b"s3conf conformance object body\n" * 4
 
 @check(
     "object.put-get.roundtrip",
+    source=api("PutObject", "Request Syntax"),
     operation="PutObject, GetObject",
     expected="GET returns exactly the bytes PUT stored",
     why="Every read of a file is a GET of what a write PUT.",
@@ -24,6 +26,7 @@ def put_get_roundtrip(ctx: CheckContext) -> None:
 
 @check(
     "object.head.size",
+    source=api("HeadObject", "Response Syntax: Content-Length"),
     operation="HeadObject",
     expected="Content-Length equals the stored size",
     why="stat() and readers that plan fragments use the size from HEAD.",
@@ -35,6 +38,10 @@ def head_size(ctx: CheckContext) -> None:
 
 @check(
     "object.head.etag-md5",
+    source=guide(
+        "checking-object-integrity",
+        "Checking object integrity: Using Content-MD5 and the ETag to verify uploaded objects",
+    ),
     operation="PutObject, HeadObject",
     expected="The ETag of a single-PUT object is the quoted hex MD5 of its bytes",
     why="Readers pin a version with If-Match on the ETag; tools verify uploads against MD5.",
@@ -47,6 +54,7 @@ def head_etag_md5(ctx: CheckContext) -> None:
 
 @check(
     "object.get.etag-matches-head",
+    source=api("HeadObject", "Response Elements: ETag"),
     operation="GetObject, HeadObject, PutObject",
     expected="GET, HEAD and the PUT response report the same ETag",
     why="A reader compares the ETag of each fragment with the first one to detect a concurrent overwrite.",
@@ -61,6 +69,7 @@ def get_etag_matches_head(ctx: CheckContext) -> None:
 
 @check(
     "object.head.last-modified",
+    source=api("HeadObject", "Response Elements: Last-Modified"),
     operation="HeadObject",
     expected="Last-Modified is present and within an hour of the client's clock",
     why="stat().st_mtime comes from Last-Modified; sync tools compare it with local times.",
@@ -75,6 +84,7 @@ def head_last_modified(ctx: CheckContext) -> None:
 
 @check(
     "object.metadata.roundtrip",
+    source=guide("UsingMetadata", "Working with object metadata: User-defined object metadata"),
     operation="PutObject, HeadObject, GetObject",
     expected="x-amz-meta-* headers come back on HEAD and GET, names lower-cased, values unchanged",
     why="Writers store attributes (content hashes, origin times) as user metadata.",
@@ -88,6 +98,9 @@ def metadata_roundtrip(ctx: CheckContext) -> None:
 
 @check(
     "object.content-type.roundtrip",
+    source=guide(
+        "UsingMetadata", "Working with object metadata: System-defined object metadata (Content-Type)"
+    ),
     operation="PutObject, HeadObject",
     expected="Content-Type given on PUT is returned by HEAD",
     why="Browsers and query engines use the stored Content-Type (e.g. application/x-parquet).",
@@ -100,6 +113,10 @@ def content_type_roundtrip(ctx: CheckContext) -> None:
 
 @check(
     "object.standard-headers.roundtrip",
+    source=api(
+        "PutObject",
+        "Request Syntax: Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires",
+    ),
     operation="PutObject, HeadObject",
     expected="Cache-Control, Content-Disposition and Content-Encoding are stored and returned",
     why="Published files carry these headers; a store that drops them changes what clients receive.",
@@ -120,6 +137,7 @@ def standard_headers_roundtrip(ctx: CheckContext) -> None:
 
 @check(
     "object.head.accept-ranges",
+    source=api("HeadObject", "Response Elements: accept-ranges"),
     operation="HeadObject",
     expected="HEAD answers Accept-Ranges: bytes",
     why="Generic HTTP clients decide whether to issue ranged reads from Accept-Ranges.",
@@ -133,6 +151,10 @@ def head_accept_ranges(ctx: CheckContext) -> None:
 
 @check(
     "object.head.missing-404",
+    source=api(
+        "HeadObject",
+        "Description: a HEAD request has no body, so errors are status codes only (404 Not Found)",
+    ),
     operation="HeadObject",
     expected="HEAD of a missing key answers 404 (no body)",
     why="exists() and stat() turn a 404 into FileNotFoundError; any other status is an I/O error.",
@@ -143,6 +165,7 @@ def head_missing(ctx: CheckContext) -> None:
 
 @check(
     "object.read-after-write.new",
+    source=guide("Welcome", "Amazon S3 data consistency model (strong read-after-write consistency)"),
     operation="PutObject, HeadObject, GetObject",
     expected="A new object is readable immediately after its PUT returns (strong consistency since 2020)",
     why="A writer closing a file and a reader opening it right after must see it.",
@@ -157,6 +180,7 @@ def read_after_write(ctx: CheckContext) -> None:
 
 @check(
     "object.overwrite.visible",
+    source=guide("Welcome", "Amazon S3 data consistency model (strong read-after-write consistency)"),
     operation="PutObject, GetObject",
     expected="After an overwrite returns, GET and HEAD return the new bytes and size",
     why="Rewriting a file (checkpoints, manifests) must not leave readers with the old version.",
@@ -170,6 +194,7 @@ def overwrite_visible(ctx: CheckContext) -> None:
 
 @check(
     "object.list-after-write",
+    source=guide("Welcome", "Amazon S3 data consistency model (list after write is strongly consistent)"),
     operation="PutObject, ListObjectsV2",
     expected="A new key is listed immediately after its PUT returns",
     why="listdir() right after a write (commit protocols, glob) must include the new file.",
@@ -182,6 +207,7 @@ def list_after_write(ctx: CheckContext) -> None:
 
 @check(
     "object.delete-then-get",
+    source=guide("Welcome", "Amazon S3 data consistency model (read after delete)"),
     operation="DeleteObject, GetObject",
     expected="GET after DELETE answers 404 NoSuchKey at once",
     why="rm() followed by exists() must say the file is gone.",
@@ -194,6 +220,7 @@ def delete_then_get(ctx: CheckContext) -> None:
 
 @check(
     "object.empty.roundtrip",
+    source=api("PutObject", "Request Syntax: Content-Length (0 is a valid object size)"),
     operation="PutObject, GetObject, HeadObject",
     expected="An empty object has size 0, GET returns 200 with no bytes, ETag is the MD5 of nothing",
     why="Empty files (markers such as _SUCCESS) are common; readers must not choke on them.",
@@ -209,6 +236,7 @@ def empty_roundtrip(ctx: CheckContext) -> None:
 
 @check(
     "object.large.roundtrip",
+    source=api("PutObject", "Description: objects up to 5 GB in a single PUT"),
     operation="PutObject, GetObject",
     expected="A 3 MiB single PUT reads back byte for byte",
     why="Files larger than a read buffer must come back intact.",
@@ -222,6 +250,7 @@ def large_roundtrip(ctx: CheckContext) -> None:
 
 @check(
     "object.get.request-id",
+    source=reference("RESTCommonResponseHeaders", "Common Response Headers: x-amz-request-id"),
     operation="GetObject",
     expected="Every answer carries x-amz-request-id",
     why="Support cases and logs need the request id to trace a failed read.",
@@ -230,3 +259,68 @@ def request_id(ctx: CheckContext) -> None:
     key = ctx.put("obj", BODY)
     response = ctx.raw("GET", key)
     expect("x-amz-request-id" in response.headers, f"no x-amz-request-id in {sorted(response.headers)}")
+
+
+@check(
+    "object.metadata.empty-value",
+    source=guide("UsingMetadata", "Working with object metadata: User-defined object metadata"),
+    operation="PutObject, HeadObject (x-amz-meta-* with an empty value)",
+    expected="A user-metadata entry with an empty value is stored and returned with an empty value",
+    why="File systems store attributes that may be empty (an empty tag, a cleared flag); dropping the "
+    "key loses the difference between 'empty' and 'absent'. AWS's pages do not say it in so many "
+    "words: metadata are name-value pairs and an empty value is a value.",
+    documented=False,
+)
+def metadata_empty_value(ctx: CheckContext) -> None:
+    key = ctx.put("obj", b"x", Metadata={"empty": "", "full": "1"})
+    expect_equal(
+        ctx.client.head_object(Bucket=ctx.bucket, Key=key)["Metadata"],
+        {"empty": "", "full": "1"},
+        "HEAD metadata",
+    )
+
+
+@check(
+    "object.metadata.replaced-on-put",
+    source=api("PutObject", "Description: a PUT replaces the whole object, metadata included"),
+    operation="PutObject (overwrite without metadata), HeadObject",
+    expected="Overwriting an object without metadata leaves it with no user metadata",
+    why="Metadata belong to the object version; stale attributes on a rewritten file are wrong data.",
+)
+def metadata_replaced_on_put(ctx: CheckContext) -> None:
+    key = ctx.put("obj", b"v1", Metadata={"old": "1"})
+    ctx.client.put_object(Bucket=ctx.bucket, Key=key, Body=b"v2")
+    expect_equal(ctx.client.head_object(Bucket=ctx.bucket, Key=key)["Metadata"], {}, "HEAD metadata")
+
+
+def _bad_length(value: str, statuses: tuple[int, ...]) -> Any:
+    def run(ctx: CheckContext) -> None:
+        key = ctx.key("obj")
+        try:
+            response = ctx.raw("PUT", key, body=b"abc", content_length=value, timeout=10)
+        except OSError as error:  # a closed connection is a refusal; a hang is a finding
+            expect(not isinstance(error, TimeoutError), f"no answer within 10 s ({error!r})")
+        else:
+            expect(response.status in statuses, f"status {response.status}, expected one of {statuses}")
+        expect_error(404, None, ctx.client.head_object, Bucket=ctx.bucket, Key=key)
+
+    run.__module__ = __name__
+    return run
+
+
+for _suffix, _value, _statuses, _what in (
+    ("negative", "-1", (400,), "Content-Length: -1"),
+    ("empty", "", (400, 411), "an empty Content-Length"),
+):
+    check(
+        f"object.content-length.{_suffix}",
+        source=rfc(9112, "6.3 Message Body Length (an invalid Content-Length: respond 400 and close)"),
+        operation=f"PutObject ({_what})",
+        expected=f"A PUT with {_what} is refused with "
+        + " or ".join(str(s) for s in _statuses)
+        + " and stores nothing",
+        why="A store that guesses a length from a malformed header stores truncated or padded files. "
+        "AWS's pages do not state the answer; HTTP/1.1 requires 400 for an invalid Content-Length "
+        "(411 Length Required, S3's MissingContentLength, also fits an empty one).",
+        documented=False,
+    )(_bad_length(_value, _statuses))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from suites.conformance.catalog import check
+from suites.conformance.catalog import check, guide, reference
 from suites.conformance.context import CheckContext, expect_equal
 
 
@@ -30,6 +30,7 @@ def _presign(ctx: CheckContext, method: str, key: str, expires: int = 300) -> st
 
 @check(
     "presign.get",
+    source=guide("ShareObjectPreSignedURL", "Sharing objects with presigned URLs"),
     operation="GetObject (presigned, query-string SigV4)",
     expected="A presigned GET URL returns the object without other credentials",
     why="Handing a file to a browser or a worker without credentials.",
@@ -41,6 +42,7 @@ def get(ctx: CheckContext) -> None:
 
 @check(
     "presign.get.range",
+    source=guide("ShareObjectPreSignedURL", "Sharing objects with presigned URLs"),
     operation="GetObject (presigned, Range)",
     expected="A presigned GET honours a Range header: 206 and the requested bytes",
     why="Readers given a presigned URL still read in fragments.",
@@ -53,6 +55,7 @@ def get_range(ctx: CheckContext) -> None:
 
 @check(
     "presign.get.special-key",
+    source=guide("ShareObjectPreSignedURL", "Sharing objects with presigned URLs"),
     operation="GetObject (presigned)",
     expected="A presigned GET of a key with space, '+' and unicode works",
     why="The signature covers the encoded path; encoding mismatches break exactly these keys.",
@@ -64,6 +67,7 @@ def get_special(ctx: CheckContext) -> None:
 
 @check(
     "presign.put",
+    source=guide("PresignedUrlUploadObject", "Uploading objects with presigned URLs"),
     operation="PutObject (presigned)",
     expected="A presigned PUT URL stores the uploaded body",
     why="Browser and worker uploads without credentials.",
@@ -80,6 +84,9 @@ def put(ctx: CheckContext) -> None:
 
 @check(
     "presign.tampered-signature",
+    source=reference(
+        "sigv4-query-string-auth", "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)"
+    ),
     operation="GetObject (presigned)",
     expected="Changing one character of the signature answers 403",
     why="A store that ignores presigned signatures serves private data to anyone.",
@@ -96,6 +103,9 @@ def tampered(ctx: CheckContext) -> None:
 
 @check(
     "presign.other-key-denied",
+    source=reference(
+        "sigv4-query-string-auth", "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)"
+    ),
     operation="GetObject (presigned)",
     expected="A URL presigned for one key does not open another key (403)",
     why="The signature must bind the key, or one shared URL exposes the whole bucket.",

@@ -9,7 +9,7 @@ multiple ranges of data per GET request") and answers such a request with the wh
 
 from __future__ import annotations
 
-from suites.conformance.catalog import check
+from suites.conformance.catalog import api, check, reference, rfc
 from suites.conformance.context import CheckContext, expect, expect_equal, expect_raw
 
 DATA = bytes(range(100))
@@ -31,6 +31,7 @@ def _expect_partial(ctx: CheckContext, header: str, first: int, last: int) -> No
 
 @check(
     "range.basic",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=0-9 answers 206, Content-Range: bytes 0-9/100, the first 10 bytes",
     why="Every fragment a reader fetches is a closed range; the size comes from Content-Range.",
@@ -41,6 +42,7 @@ def basic(ctx: CheckContext) -> None:
 
 @check(
     "range.middle",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=37-61 returns exactly those 25 bytes with a matching Content-Range",
     why="Random access (Parquet column chunks) reads from the middle of objects.",
@@ -51,6 +53,7 @@ def middle(ctx: CheckContext) -> None:
 
 @check(
     "range.single-byte",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=0-0 and bytes=99-99 each return one byte",
     why="Probing reads of one byte (magic numbers, last byte) are common.",
@@ -62,6 +65,7 @@ def single_byte(ctx: CheckContext) -> None:
 
 @check(
     "range.content-length",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="Content-Length of a 206 is the length of the range, not of the object",
     why="HTTP clients read exactly Content-Length bytes; a wrong value hangs or truncates the read.",
@@ -74,6 +78,7 @@ def content_length(ctx: CheckContext) -> None:
 
 @check(
     "range.suffix",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=-10 returns the last 10 bytes with Content-Range: bytes 90-99/100",
     why="Readers of footer-indexed formats (Parquet, ORC, zip) start with a suffix read.",
@@ -84,6 +89,7 @@ def suffix(ctx: CheckContext) -> None:
 
 @check(
     "range.suffix-longer-than-object",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=-1000 on a 100-byte object returns the whole object (206, bytes 0-99/100)",
     why="A footer read of a fixed size must work on files smaller than that size (RFC 9110 14.1.2).",
@@ -94,6 +100,7 @@ def suffix_longer(ctx: CheckContext) -> None:
 
 @check(
     "range.open-ended",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=40- returns bytes 40..99 with Content-Range: bytes 40-99/100",
     why="Streaming the rest of a file after a seek uses an open-ended range.",
@@ -104,6 +111,7 @@ def open_ended(ctx: CheckContext) -> None:
 
 @check(
     "range.past-eof-clamped",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=90-199 on a 100-byte object answers 206 with bytes 90-99/100",
     why="A reader fetches whole fragments without knowing the size; the last one runs past EOF.",
@@ -114,6 +122,7 @@ def past_eof(ctx: CheckContext) -> None:
 
 @check(
     "range.first-fragment-larger-than-object",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=0-5242879 on a 100-byte object answers 206 with bytes 0-99/100",
     why="A reader that skips HEAD learns the size from the first fragment's Content-Range.",
@@ -124,6 +133,9 @@ def first_fragment(ctx: CheckContext) -> None:
 
 @check(
     "range.unsatisfiable-at-eof",
+    source=reference(
+        "ErrorResponses", "List of error codes: InvalidRange (416 Requested Range Not Satisfiable)"
+    ),
     operation="GetObject (Range)",
     expected="bytes=100- on a 100-byte object answers 416 InvalidRange",
     why="Reading at EOF must be recognisable as EOF, not returned as data or a server error.",
@@ -135,6 +147,9 @@ def unsatisfiable_at_eof(ctx: CheckContext) -> None:
 
 @check(
     "range.unsatisfiable-past-eof",
+    source=reference(
+        "ErrorResponses", "List of error codes: InvalidRange (416 Requested Range Not Satisfiable)"
+    ),
     operation="GetObject (Range)",
     expected="bytes=200-299 on a 100-byte object answers 416 InvalidRange",
     why="A stale size (object replaced by a shorter one) must fail loudly, not return empty data.",
@@ -146,6 +161,7 @@ def unsatisfiable_past_eof(ctx: CheckContext) -> None:
 
 @check(
     "range.unsatisfiable-content-range",
+    source=rfc(9110, "15.5.17 416 Range Not Satisfiable (Content-Range: bytes */length)"),
     operation="GetObject (Range)",
     expected="A 416 answer carries Content-Range: bytes */100 or the size in the error body",
     why="The size of an object can be learned from a 416, sparing a HEAD.",
@@ -162,6 +178,7 @@ def unsatisfiable_content_range(ctx: CheckContext) -> None:
 
 @check(
     "range.empty-object",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="bytes=0-1023 on an empty object answers 416 InvalidRange (no byte exists)",
     why="A reader's first fragment of an empty file must be read as EOF (Hadoop S3A handles this 416).",
@@ -173,6 +190,10 @@ def empty_object(ctx: CheckContext) -> None:
 
 @check(
     "range.multiple-ranges-policy",
+    source=api(
+        "GetObject",
+        "URI Request Parameters: Range (multiple ranges per GET are not supported)",
+    ),
     operation="GetObject (Range)",
     expected="bytes=0-9,20-29 answers 200 with the whole object (S3 ignores multi-range requests)",
     why="A client that sends a multi-range header must get either all data or a correct multipart "
@@ -186,6 +207,7 @@ def multiple_ranges(ctx: CheckContext) -> None:
 
 @check(
     "range.malformed-ignored",
+    source=rfc(9110, "14.2 Range: a server MUST ignore a Range header field it does not understand"),
     operation="GetObject (Range)",
     expected="An unparsable Range (bytes=abc) is ignored: 200 with the whole object",
     why="RFC 9110 says to ignore a Range header that does not parse; erroring breaks lenient clients.",
@@ -197,6 +219,7 @@ def malformed(ctx: CheckContext) -> None:
 
 @check(
     "range.etag-stable",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range), HeadObject",
     expected="A ranged GET reports the ETag of the whole object",
     why="Readers detect an overwrite between fragments by comparing fragment ETags.",
@@ -210,6 +233,7 @@ def etag_stable(ctx: CheckContext) -> None:
 
 @check(
     "range.head-object",
+    source=api("HeadObject", "URI Request Parameters: Range"),
     operation="HeadObject (Range)",
     expected="HEAD with bytes=0-9 answers Content-Length: 10 (HeadObject reference: a satisfiable Range "
     "affects only the Content-Length)",
@@ -224,6 +248,7 @@ def head_range(ctx: CheckContext) -> None:
 
 @check(
     "range.large-object-offset",
+    source=api("GetObject", "URI Request Parameters: Range (RFC 9110 byte ranges)"),
     operation="GetObject (Range)",
     expected="A range at a 2 MiB offset in a 3 MiB object returns those bytes",
     why="Fragment offsets in real files are megabytes in; off-by-buffer bugs only show there.",
