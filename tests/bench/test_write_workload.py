@@ -28,6 +28,11 @@ def moto_bucket() -> Iterator[tuple[Endpoint, Any, str]]:
     try:
         yield endpoint, client, bucket
     finally:
+        # moto's backend is process-wide, not per server: a bucket left here shows up in every later
+        # moto target of the session (tests/emulators/test_lifecycle.py expects none).
+        for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=bucket)
         server.stop()
 
 
