@@ -162,7 +162,6 @@ def run_bench(args: argparse.Namespace) -> int:
     """
     from emulators.registry import create_emulator, options_from_env
     from suites.bench import results
-    from suites.bench.build import build_report, default_out_dir
     from suites.bench.runner import TargetInfo, run_sweep
 
     if args.workloads and "write" in args.workloads.split(","):
@@ -185,7 +184,7 @@ def run_bench(args: argparse.Namespace) -> int:
     ok, reason = emulator.available()
     if not ok:
         raise TargetUnavailableError(f"target {args.target!r} is not available here: {reason}")
-    out_dir = Path(args.out) if args.out else default_out_dir()
+    out_dir = Path(args.out) if args.out else _default_out_dir()
     if args.e2e:
         command += " --e2e" + (" --no-grid" if args.no_grid else "")
         command += f" --parquet-size {format_size(parse_sizes(args.parquet_size, '--parquet-size')[0])}"
@@ -208,10 +207,18 @@ def run_bench(args: argparse.Namespace) -> int:
     results.save(results_path, run, samples, skipped)
     print(f"results: {results_path}")
     if not args.no_report:
+        from suites.bench.build import build_report  # pandas and matplotlib: only for the report
+
         build_report(results_path, out_dir)
         print(f"report: {out_dir / 'report.md'} and {out_dir / 'report.html'}")
         print_recommendation(results_path)
     return 0
+
+
+def _default_out_dir() -> Path:
+    from suites.bench.build import default_out_dir
+
+    return default_out_dir()
 
 
 def print_recommendation(results_path: Path) -> None:
