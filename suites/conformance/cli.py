@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from s3conf.errors import ConfigError, S3ConfError
 from s3conf.redaction import redact
-from suites.conformance.report import load_results, render_diff, render_html, render_markdown
+from suites.conformance.report import in_headline, load_results, render_diff, render_html, render_markdown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -158,8 +158,9 @@ def exit_status(document: Mapping[str, Any], named_targets: Sequence[str]) -> tu
     """The exit code of a finished run and the reasons for it (printed one per line).
 
     2 when a target named on the command line executed no check, or no check executed at all; else 1
-    when any check failed or errored, a listed expectation passed (stale: the entry must go) or a
-    bucket was left behind; else 0. Computed from the results themselves, not the summary counts.
+    when any headline check (see :func:`suites.conformance.report.in_headline`) failed or errored, a
+    listed expectation passed (stale: the entry must go) or a bucket was left behind; else 0. Computed
+    from the results themselves, not the summary counts.
     """
     results: list[Mapping[str, Any]] = list(document.get("results", []))
     ran: dict[str, int] = {}
@@ -180,8 +181,15 @@ def exit_status(document: Mapping[str, Any], named_targets: Sequence[str]) -> tu
         reasons = "; ".join(f"{t}: {r}" for t, r in sorted(skip_reasons.items()))
         return 2, ["no check was executed" + (f" ({reasons})" if reasons else "")]
 
+    checks: Mapping[str, Any] = document.get("checks", {})
+
     def ids(outcome: str) -> list[str]:
-        return sorted(f"{r['target']}:{r['check']}" for r in results if r["outcome"] == outcome)
+        """Headline results only: a check whose answer AWS neither documents nor showed never fails a run."""
+        return sorted(
+            f"{r['target']}:{r['check']}"
+            for r in results
+            if r["outcome"] == outcome and in_headline(checks.get(str(r["check"]), {}))
+        )
 
     problems = []
     if failed := ids("fail"):

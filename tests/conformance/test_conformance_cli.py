@@ -77,6 +77,15 @@ def test_exit_status(document: dict[str, Any], named: list[str], code: int, frag
         assert any(fragment in reason for reason in reasons), reasons
 
 
+def test_an_undocumented_check_never_fails_the_run() -> None:
+    """Its answer is inferred, not AWS's: reported, but outside the exit code (issue 11)."""
+    document = _doc(("moto", "a.b", "pass"), ("moto", "a.c", "fail"))
+    document["checks"] = {"a.b": {"documented": True}, "a.c": {"documented": False, "aws_observed": None}}
+    assert exit_status(document, ["moto"]) == (0, [])
+    document["checks"]["a.c"]["aws_observed"] = "observed on AWS in eu-west-1"
+    assert exit_status(document, ["moto"])[0] == 1
+
+
 def test_a_stale_expectation_names_the_entry() -> None:
     _, reasons = exit_status(_doc(("moto", "range.suffix", "xpass")), [])
     assert reasons == ["1 stale expectation(s), listed in expectations.toml but passed: moto:range.suffix"]
