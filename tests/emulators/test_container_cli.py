@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from emulators.cli import register
+from emulators.docker_engine import image_in_engine_store
 from emulators.docker_images import DIGEST_LABEL, IMAGE_LABEL, scratch_images
 
 
@@ -34,6 +35,7 @@ def test_build_images_tags_with_the_version_and_reuses(docker_engine: Any) -> No
         labels = docker_engine.images.get(tag).labels
         assert labels[IMAGE_LABEL] == image.name
         assert len(labels[DIGEST_LABEL]) == 64
+        assert image_in_engine_store(tag), "the on-disk store check misses a present image"
 
 
 def test_reap_reports_what_it_removed(docker_engine: Any) -> None:

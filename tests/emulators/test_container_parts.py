@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from emulators import containers
 from emulators.containers import (
     MANAGED_LABEL,
     OWNER_PID_LABEL,
@@ -93,3 +94,21 @@ def test_credentials_are_not_on_the_command_line(name: str) -> None:
     secret = emulator.secret_key.reveal()
     assert secret not in " ".join(emulator.launch_flags) + " ".join(emulator.environment().values())
     assert any(secret in content.decode() for content in emulator.secret_files().values())
+
+
+@pytest.mark.parametrize(("in_store", "expected"), [(False, False), (True, True)], ids=["absent", "present"])
+def test_a_stopped_engine_is_started_only_for_an_image_it_holds(
+    monkeypatch: pytest.MonkeyPatch, in_store: bool, expected: bool
+) -> None:
+    monkeypatch.setattr(containers, "docker_client", lambda: (None, "no Docker engine: socket gone"))
+    monkeypatch.setattr(
+        containers, "dockerd_we_may_start", lambda: ("/usr/sbin/dockerd", "/usr/sbin/dockerd")
+    )
+    monkeypatch.setattr(containers, "image_in_engine_store", lambda image: in_store)
+    ok, reason = create_emulator("minio").available()
+    assert ok is expected
+    if expected:
+        assert "starting this target starts /usr/sbin/dockerd" in reason
+    else:
+        assert "`docker pull minio/minio:latest`" in reason
+        assert "none is started for it" in reason
