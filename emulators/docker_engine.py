@@ -24,7 +24,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -51,8 +50,9 @@ class _ProcessState:
         #: Users in this process (fixtures, running container targets, CLI commands); the lease
         #: file exists while this is above zero.
         self.users = 0
-        # Kept so the child can be waited for (and Popen never warns about a child it forgot).
-        self.dockerd: subprocess.Popen[bytes] | None = None
+        #: The dockerd this process spawned (reaped when it is stopped here; if another process
+        #: stops it later, it was reparented to init when this one exited).
+        self.dockerd: int | None = None
 
 
 _STATE = _ProcessState()
@@ -232,11 +232,25 @@ def _log_path() -> Path:
 
 
 def _start_dockerd(path: str) -> None:
-    with _log_path().open("ab") as log:
-        _STATE.dockerd = process = subprocess.Popen(
-            [path], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    # posix_spawn, not Popen: the engine may outlive this process (another one still holds a lease),
+    # and a Popen object would warn at exit about a child it never waited for.
+    log = os.open(_log_path(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        pid = os.posix_spawn(
+            path,
+            [path],
+            dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, log, 1),
+                (os.POSIX_SPAWN_DUP2, log, 2),
+            ],
+            setsid=True,
         )
-    (LEASE_DIR / "dockerd.pid").write_text(str(process.pid))
+    finally:
+        os.close(log)
+    _STATE.dockerd = pid
+    (LEASE_DIR / "dockerd.pid").write_text(str(pid))
 
 
 def release_engine(*, all_uses: bool = False) -> None:
@@ -267,8 +281,9 @@ def _stop_dockerd(pid: int) -> None:
         time.sleep(0.1)
     if pid_is_running(pid):
         os.kill(pid, signal.SIGKILL)
-    if _STATE.dockerd is not None and _STATE.dockerd.pid == pid:
-        _STATE.dockerd.wait()
+    if _STATE.dockerd == pid:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
         _STATE.dockerd = None
 
 
