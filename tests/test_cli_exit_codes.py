@@ -77,8 +77,12 @@ def test_bench_writes_results_and_exits_0(tmp_path: Path, capsys: pytest.Capture
         (["bench", "--object-size", "0"], "--object-size: '0' must be at least 1 byte"),
         (["bench", "--repeats", "0"], "--repeats: 0 is not an integer >= 1"),
         (["bench", "--workloads", "zigzag"], "unknown workload 'zigzag'"),
+        (
+            ["bench", "--target", "external", "--no-report", "--secret-key-file", "/nonexistent/secret"],
+            "/nonexistent/secret: no such file",
+        ),
     ],
-    ids=["unknown-target", "zero-size", "zero-object-size", "zero-repeats", "unknown-workload"],
+    ids=["unknown-target", "zero-size", "zero-object-size", "zero-repeats", "unknown-workload", "no-secret"],
 )
 def test_bench_usage_errors_exit_2_in_one_line(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]

@@ -163,6 +163,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from emulators.registry import create_emulator, options_from_env
     from suites.bench import results
     from suites.bench.runner import TargetInfo, run_sweep
+    from suites.conformance.cli import read_secret_key
 
     if args.workloads and "write" in args.workloads.split(","):
         from suites.bench.write_workload import run_write_bench
@@ -178,7 +179,10 @@ def run_bench(args: argparse.Namespace) -> int:
         import matplotlib  # noqa: F401
         import pandas  # noqa: F401
     options = options_from_env(
-        os.environ, endpoint=args.endpoint, access_key=args.access_key, secret_key=args.secret_key
+        os.environ,
+        endpoint=args.endpoint,
+        access_key=args.access_key,
+        secret_key=read_secret_key(args, os.environ),
     )
     emulator = create_emulator(args.target, **options)
     ok, reason = emulator.available()
@@ -283,7 +287,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--target", default="seaweedfs", help="target to start (default seaweedfs)")
     parser.add_argument("--endpoint", help="URL of an external target (with --target external)")
     parser.add_argument("--access-key", help="access key of an external target")
-    parser.add_argument("--secret-key", help="secret key of an external target")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--secret-key-file", type=Path, metavar="FILE", help="read the secret key from FILE")
+    secret.add_argument(
+        "--secret-key",
+        help="secret key of an external target (prefer --secret-key-file or S3CONF_SECRET_KEY)",
+    )
     grid = parser.add_mutually_exclusive_group()
     grid.add_argument("--quick", action="store_true", help="small grid and objects (< 5 minutes here)")
     grid.add_argument("--full", action="store_true", help="the whole 256KiB..64MiB x 1..64 grid")
