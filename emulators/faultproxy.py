@@ -101,6 +101,8 @@ class Fault:
     (``None``: forever).
 
     Actions, in the order they happen:
+        reset_before: reset the connection (TCP RST) after reading the request, without forwarding it:
+            the target never sees the request (a link that drops before the store commits anything).
         stall: seconds to wait before forwarding (the client sees no answer; ends early on proxy close).
         drop_request_headers: request headers not forwarded (``("If-Match",)``: a store that ignores it).
         full_body: forward without ``Range``, so the target answers ``200`` with the whole object.
@@ -118,6 +120,7 @@ class Fault:
     ranged: bool | None = None
     skip: int = 0
     times: int | None = 1
+    reset_before: bool = False
     stall: float = 0.0
     drop_request_headers: tuple[str, ...] = ()
     full_body: bool = False
@@ -143,8 +146,8 @@ class Fault:
         """A short label for logs and summaries: the actions this rule takes."""
         actions = [
             f"{name}={value!r}"
-            for name in ("stall", "drop_request_headers", "full_body", "status", "truncate_body",
-                         "reset_after", "stall_body_after")
+            for name in ("reset_before", "stall", "drop_request_headers", "full_body", "status",
+                         "truncate_body", "reset_after", "stall_body_after")
             if (value := getattr(self, name)) not in (None, 0, 0.0, (), False)
         ]  # fmt: skip
         if self.rewrite is not None:
@@ -383,6 +386,11 @@ class FaultProxy:
                 lower = {name.lower(): value for name, value in self.headers.items()}
                 body = self._read_request_body()
                 fault = proxy._pick(method, path, lower)
+                if fault is not None and fault.reset_before:
+                    proxy._record(LoggedRequest(method, path, lower.get("range"), 0, fault.describe()))
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                    return
                 if fault is not None and fault.stall and proxy._closing.wait(fault.stall):
                     self.close_connection = True
                     return
