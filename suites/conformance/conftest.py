@@ -49,6 +49,10 @@ QUICK_CHECKS = frozenset(
         "error.no-such-key",
         "addressing.path-style",
         "presign.get",
+        "error.bucket-already-owned",
+        "cond.get.if-modified-since",
+        "checksum.sdk-default.roundtrip",
+        "capability.virtual-host-addressing",
     }
 )
 

@@ -44,3 +44,31 @@ def test_catalog_covers_every_section_with_documented_checks() -> None:
         assert check.operation, check.id
         assert check.expected, check.id
         assert len(check.why) > 20, check.id
+
+
+def test_every_check_names_an_aws_page_and_section() -> None:
+    for check in all_checks():
+        assert check.source.url.startswith("https://"), check.id
+        assert check.source.section.strip(), check.id
+        if not check.documented:
+            assert check.aws_observed is None or check.aws_observed.strip(), check.id
+            assert not check.in_headline or check.aws_observed, check.id
+
+
+@pytest.mark.parametrize("target", ["moto", "seaweedfs", "rclone"])
+def test_no_expectation_stands_in_for_a_missing_capability(target: str) -> None:
+    """A check a target's capabilities skip never runs there, so an expectation for it is dead weight."""
+    from emulators.registry import create_emulator
+
+    capabilities = create_emulator(target).capabilities
+    skipped = {c.id for c in all_checks() if c.requires and not getattr(capabilities, c.requires)}
+    listed = set(load_expectations().entries.get(target, {}))
+    assert listed & skipped == set()
+
+
+def test_every_capability_flag_has_a_live_check() -> None:
+    from emulators.base import Capabilities
+
+    ids = {c.id for c in all_checks()}
+    for flag in Capabilities.field_names():
+        assert f"capability.{flag.replace('_', '-')}" in ids, flag
