@@ -31,6 +31,13 @@ def _conditional_writes(ctx: CheckContext) -> bool:
     return False
 
 
+def _complete_one(ctx: CheckContext, key: str, upload: str, etag: str) -> None:
+    parts = [{"PartNumber": 1, "ETag": etag}]
+    ctx.client.complete_multipart_upload(
+        Bucket=ctx.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+    )
+
+
 def _multipart(ctx: CheckContext) -> bool:
     key = ctx.key("mpu")
     try:
@@ -38,12 +45,7 @@ def _multipart(ctx: CheckContext) -> bool:
         etag = ctx.client.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"p")[
             "ETag"
         ]
-        ctx.client.complete_multipart_upload(
-            Bucket=ctx.bucket,
-            Key=key,
-            UploadId=upload,
-            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
-        )
+        _complete_one(ctx, key, upload, etag)
     except ClientError:
         return False
     return ctx.read(key) == b"p"
@@ -63,13 +65,9 @@ def _multipart_copy(ctx: CheckContext) -> bool:
         )
         etag = result.get("CopyPartResult", {}).get("ETag")
         if not etag:
+            ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
             return False
-        ctx.client.complete_multipart_upload(
-            Bucket=ctx.bucket,
-            Key=key,
-            UploadId=upload,
-            MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]},
-        )
+        _complete_one(ctx, key, upload, etag)
     except ClientError:
         with contextlib.suppress(ClientError):
             ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
