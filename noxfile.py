@@ -98,6 +98,13 @@ def extras(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def soak(session: nox.Session) -> None:
+    """Readers and writers under a random fault schedule: ``nox -s soak -- --seconds 60 --target moto``."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "suites.soak", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def thorough(session: nox.Session) -> None:
     """The property suites with the long hypothesis profile."""
     session.install("-e", ".[test]")

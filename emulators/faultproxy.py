@@ -91,6 +91,16 @@ def strip_header(header: str) -> Callable[[Headers], Headers]:
     return lambda headers: [(n, v) for n, v in headers if n.lower() != header.lower()]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client hanging up mid-answer is routine under faults (it timed out, or was closed): not an error."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @dataclass
 class Fault:
     """One rule: which requests it matches and what it does to them.
@@ -189,7 +199,7 @@ class FaultProxy:
         self._arrived = 0
         self._stalled_bodies = 0
         self._arrival = threading.Condition(self._lock)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="faultproxy", daemon=True

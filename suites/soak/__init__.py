@@ -1,0 +1,1 @@
+"""The fault soak: readers and writers under a random fault schedule (``nox -s soak``)."""
