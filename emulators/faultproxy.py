@@ -432,7 +432,10 @@ class FaultProxy:
                 for name, value in headers:
                     if name.lower() not in _HOP_HEADERS:
                         self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
+                length = str(len(data))
+                if method == "HEAD":  # no body, but the length is the object's: keep the target's
+                    length = next((v for n, v in headers if n.lower() == "content-length"), length)
+                self.send_header("Content-Length", length)
                 self.end_headers()
                 if method == "HEAD":
                     return
