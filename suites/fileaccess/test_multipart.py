@@ -68,6 +68,6 @@ def test_a_part_copy_failing_after_retries_leaves_nothing(
     with pytest.raises(TransferError, match="copy"):
         fs.copy("/source", "/copy")
     assert fault.applied >= 2, "the part copy must have been retried"
-    with pytest.raises(ClientError, match="NoSuchKey|404|Not Found"):
+    with pytest.raises(ClientError, match=r"NoSuchKey|404|Not Found"):
         s3_client.head_object(Bucket=bucket, Key="copy")
     assert [u.key for u in list_pending_uploads(s3_client, bucket)] == []
