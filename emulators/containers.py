@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import io
 import os
 import secrets as random_secrets
@@ -112,16 +113,19 @@ def reap_orphans(client: Any) -> list[str]:
 
 
 def _remove(resource: Any) -> str:
+    """Remove one container (with its anonymous volumes), network or volume; gone already is fine."""
     from docker.errors import APIError, NotFound
+    from docker.models.containers import Container
 
     name = str(getattr(resource, "name", resource.id))
     with contextlib.suppress(NotFound):
         try:
-            resource.remove(v=True, force=True)
-        except TypeError:  # networks and volumes take no such arguments
-            resource.remove()
+            if isinstance(resource, Container):
+                resource.remove(v=True, force=True)
+            else:
+                resource.remove()
         except APIError as error:
-            if error.status_code != 409:  # removal already in progress
+            if error.status_code != 409:  # another reaper is removing it right now
                 raise
     return name
 
@@ -291,15 +295,7 @@ class ContainerEmulator(Emulator):
             secrets=(self.secret_key,),
         )
         version = self.server_version() or server or "unknown"
-        return Endpoint(
-            name=endpoint.name,
-            url=endpoint.url,
-            region=endpoint.region,
-            access_key=endpoint.access_key,
-            secret_key=endpoint.secret_key,
-            path_style=True,
-            version=f"{version} (container {self._resolved_image})",
-        )
+        return dataclasses.replace(endpoint, version=f"{version} (container {self._resolved_image})")
 
     def _exit_reason(self) -> str | None:
         from docker.errors import NotFound

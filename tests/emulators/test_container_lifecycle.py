@@ -8,11 +8,13 @@ lifecycle cases use it; one case runs each locally built target.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ import pytest
 
 from emulators.clients import boto3_client
 from emulators.containers import OWNER_PID_LABEL, TARGET_LABEL, labelled, reap_orphans
+from emulators.docker_images import ensure_image, scratch_images
 from emulators.pytest_plugin import TargetPool
 from emulators.registry import create_emulator
 from s3conf.errors import TargetError, TargetUnavailableError
@@ -50,6 +53,28 @@ def test_local_image_target_serves_s3_on_loopback_only(docker_engine: Any, name:
         assert emulator.secret_key.reveal() not in shown, "the secret is on the command line"
         assert endpoint.version is not None
         assert f"container s3conf/{name.removeprefix('container:')}:" in endpoint.version
+    assert _leftovers(docker_engine, os.getpid()) == {}
+
+
+def test_anonymous_volumes_go_with_the_container(docker_engine: Any) -> None:
+    """An image that declares a ``VOLUME`` gets an anonymous volume per container; stop removes it."""
+    base, _ = ensure_image(docker_engine, scratch_images()["rclone"])
+    dockerfile = f"FROM {base}\nVOLUME /declared\n".encode()
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+    context.seek(0)
+    tag = base.replace("s3conf/rclone", "s3conf/rclone-with-volume")
+    docker_engine.images.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True)
+    emulator = create_emulator("container:rclone", images={"container:rclone": tag})
+    with emulator:
+        mounts = emulator.container.attrs["Mounts"]
+        volumes = [mount["Name"] for mount in mounts if mount["Type"] == "volume"]
+        assert volumes, f"the image's VOLUME made no anonymous volume: {mounts}"
+    remaining = {volume.name for volume in docker_engine.volumes.list()}
+    assert not set(volumes) & remaining
     assert _leftovers(docker_engine, os.getpid()) == {}
 
 
