@@ -1,14 +1,17 @@
-"""The read-ahead reader: the Java NIO.2 provider's fragment cache, made bounded and observable.
+"""The reader: a seekable raw stream over one object, executing a read policy on the shared pool.
 
-The object is cut into fragments of S bytes (``s3.spi.read.max-fragment-size``); a reader holds at
-most N of them (``s3.spi.read.max-fragment-number``), cached and in flight counted together:
+*What* to fetch is a :mod:`~s3conf.readpolicy` policy (``s3.spi.read.policy``: ``adaptive`` by default,
+``sequential``, ``random`` or ``whole``); *how* is this engine. For every ``read`` the policy gets the
+recent access history, the cache (spans downloaded or in flight) and the size once known, and answers
+with spans to fetch now, to prefetch and to drop. The engine:
 
-* A read in fragment i that reaches its middle drops the fragments below i and prefetches
-  i+1..i+N-1 (never past the end of the object) on the shared :class:`~s3conf.fetchpool.FetchPool`.
-* A read of a fragment that is neither cached nor in flight (a miss) keeps only the window
-  [j, j+N-1] around it, cancelling the rest, and fetches fragment j in the caller's thread. A prefetch
-  still queued when the caller needs it is taken back and fetched in the caller's thread too, so a
-  pool busy with other readers never delays a read.
+* fetches the spans the read needs in the caller's thread (the first one) and on the shared
+  :class:`~s3conf.fetchpool.FetchPool` (the others), so one large read is several parallel GETs; a
+  span still queued when the caller needs it is taken back and fetched in the caller's thread, so a pool
+  busy with other readers never delays a read;
+* issues prefetches only while they fit both the reader's bound (S x N bytes cached and in flight,
+  ``s3.spi.read.max-fragment-size`` x ``max-fragment-number``) and the pool's byte budget;
+* drops what the policy drops, cancelling queued fetches and stopping running ones.
 
 Beyond the Java provider:
 
@@ -16,12 +19,13 @@ Beyond the Java provider:
   An empty object answers the first ranged GET with 416 ``InvalidRange``: that reads as 0 bytes.
   Opening does no I/O at all, so a missing key is reported by the first read (or at construction with
   ``eager=True``, which fetches the first fragment right away).
-* **``seek(…, SEEK_END)`` before the size is known** issues one suffix GET (``bytes=-S``), which
-  learns the size *and* fetches the last fragment: a Parquet-style footer read costs one request.
+* **``seek(…, SEEK_END)`` before the size is known** issues one suffix GET (the policy's tail, 1 MiB
+  for ``adaptive``), which learns the size *and* caches the end of the object: a Parquet footer read
+  costs one request.
 * **Cancellation.** Seeking is free (no I/O, no cancellation), so ``seek(0, 2); tell(); seek(0)`` loses
   nothing; the next read decides what is out of the window. Dropped prefetches that have not started
-  are cancelled; running ones are told to stop at their next chunk, and their bytes count as wasted.
-  To keep the N-fragment bound strict, a miss waits for such stopping fetches when the cache is full.
+  are cancelled; running ones are told to stop at their next chunk, and their bytes count as wasted
+  (and stay counted in flight until they have stopped).
 * **Failures.** A failed GET is retried with exponential backoff; a fragment that still fails is
   evicted (never cached) and the error reaches the caller as :class:`~s3conf.errors.TransferError`,
   or the mapped error (:class:`~s3conf.errors.ObjectNotFoundError`...). Later GETs carry ``If-Match``
@@ -42,6 +46,7 @@ import os
 import sys
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +67,7 @@ from s3conf.ranged_get import (
     with_retries,
 )
 from s3conf.readerstats import ReaderStats
+from s3conf.readpolicy import Access, Cached, Plan, PolicyConfig, ReadPolicy, Span, make_policy, missing
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,23 +77,39 @@ if TYPE_CHECKING:
 
     from s3conf.config import S3Config
 
-__all__ = ["CLOSE_GRACE_SECONDS", "FetchPool", "ReaderStats", "S3Reader"]
+__all__ = ["CLOSE_GRACE_SECONDS", "FetchPool", "ReaderStats", "S3Reader", "policy_config"]
 
 #: The longest ``close()`` waits for running fetches to wind down before abandoning them.
 CLOSE_GRACE_SECONDS = 1.0
 
+#: Reads the policy sees: enough for the adaptive window to reach S x N by doubling.
+HISTORY = 48
+
+
+def policy_config(config: S3Config) -> PolicyConfig:
+    """The policy knobs of ``config``."""
+    return PolicyConfig(
+        fragment_size=config.fragment_size,
+        fragment_number=config.fragment_number,
+        min_fetch=config.read_min_fetch,
+        initial_window=config.read_initial_window,
+        small_object=config.read_small_object,
+        tail=min(config.fragment_size, 1024 * 1024),
+    )
+
 
 class _Fragment:
-    """One cache slot: a fragment being fetched or downloaded, and what the caller used of it."""
+    """One cache slot: bytes ``[start, end)`` being fetched or downloaded, and what the caller used."""
 
     __slots__ = (
-        "buffer", "cancel", "data", "error", "fetched", "finished", "future", "index", "prefetch", "reserved",
-        "response", "used",
+        "buffer", "cancel", "data", "end", "error", "fetched", "finished", "future", "prefetch", "reserved",
+        "response", "start", "used",
     )  # fmt: skip
 
-    def __init__(self, index: int, reserved: int, *, prefetch: bool) -> None:
-        self.index = index
-        self.reserved = reserved
+    def __init__(self, start: int, end: int, *, prefetch: bool) -> None:
+        self.start = start
+        self.end = end
+        self.reserved = end - start
         self.prefetch = prefetch
         self.future: Future[None] | None = None
         self.data: bytearray | None = None
@@ -125,11 +147,12 @@ class S3Reader(io.RawIOBase):
         client: a boto3 S3 client (:func:`s3conf.client.make_client`).
         bucket: the bucket.
         key: the object key (not empty).
-        config: fragment size and number; for the shared pool, its workers and budget.
+        config: the read policy and its knobs; for the shared pool, its workers and budget.
         pool: the fetch pool; default the process-wide :meth:`FetchPool.shared` for ``config``.
         attempts: GET attempts per fragment before giving up (>= 1).
         backoff: seconds before the first retry; doubled for each further one.
-        eager: fetch the first fragment now, so a missing key or bucket fails here, as ``open`` does.
+        eager: fetch the first span now, so a missing key or bucket fails here, as ``open`` does.
+        policy: a read policy name overriding ``s3.spi.read.policy`` for this reader.
     """
 
     def __init__(
@@ -143,6 +166,7 @@ class S3Reader(io.RawIOBase):
         attempts: int = 3,
         backoff: float = 0.05,
         eager: bool = False,
+        policy: str | None = None,
     ) -> None:
         super().__init__()
         self._entries: dict[int, _Fragment] = {}
@@ -154,7 +178,10 @@ class S3Reader(io.RawIOBase):
         self.bucket = bucket
         self.key = key
         self._fragment_size = config.fragment_size
-        self._fragment_number = config.fragment_number
+        self._bound = config.fragment_size * config.fragment_number
+        self.policy: ReadPolicy = make_policy(policy or config.read_policy, policy_config(config))
+        self._history: deque[Access] = deque(maxlen=HISTORY)
+        self._missed = False
         self._pool = pool if pool is not None else FetchPool.shared(config)
         self._attempts = attempts
         self._backoff = backoff
@@ -246,31 +273,170 @@ class S3Reader(io.RawIOBase):
         return b"".join(self._take(max(0, self._size - self._pos)))
 
     def _take(self, limit: int) -> list[memoryview]:
-        """Advance over up to ``limit`` bytes; return views of them in the cached fragments, in order.
+        """Advance over up to ``limit`` bytes; return views of them in the cached spans, in order.
 
-        The views keep their fragments' buffers alive until the caller has copied them, even if the
-        read-ahead drops those fragments from the cache meanwhile (a fragment is never written once
+        The policy plans the read once; the loop then serves it span by span, waiting for (or taking
+        back and running) the fetches it needs. The views keep their spans' buffers alive until the
+        caller has copied them, even if a later plan drops those spans (a span is never written once
         cached, so the bytes cannot change under the view).
         """
-        if self._size is None:
-            self._learn_size()
+        if limit <= 0 or (self._size is not None and self._pos >= self._size):
+            return []
+        self._history.append(Access(self._pos, limit))
+        self._missed = False
+        if not self._execute(self._plan()):  # the size was unknown: plan again now that it is known
+            if self._size is None or self._pos >= self._size:
+                return []
+            self._execute(self._plan())
         assert self._size is not None
         pieces: list[memoryview] = []
         done = 0
         while done < limit and self._pos < self._size:
-            index = self._pos // self._fragment_size
-            data = self._fragment_data(index)
-            offset = self._pos - index * self._fragment_size
+            fragment = self._covering(self._pos)
+            if fragment is None:  # past what the plan could hold: plan the rest as the next read
+                self._history.append(Access(self._pos, limit - done))
+                self._execute(self._plan())
+                if self._covering(self._pos) is None:  # the policy left it out: fetch it anyway
+                    self._execute(Plan(fetch=(Span(self._pos, self._pos + limit - done),)))
+                    if self._covering(self._pos) is None:
+                        raise self._changed_error(f"no bytes at {self._pos} of {self._size}")
+                continue
+            data = self._fragment_data(fragment)
+            offset = self._pos - fragment.start
             count = min(limit - done, len(data) - offset)
             if count <= 0:
-                raise self._changed_error(f"fragment {index} is shorter than the size {self._size} implies")
+                raise self._changed_error(f"bytes from {self._pos} end before the size {self._size}")
             pieces.append(memoryview(data)[offset : offset + count])
-            self._used(index, offset, offset + count)
+            self._used(fragment, offset, offset + count)
             done += count
             self._pos += count
-            if offset + count >= len(data) // 2:
-                self._read_ahead(index)
         return pieces
+
+    def _plan(self) -> Plan:
+        with self._lock:
+            cache = [Cached(f.start, f.end, f.data is not None) for f in self._entries.values()]
+        return self.policy.plan(tuple(self._history), cache, self._size)
+
+    def _covering(self, position: int) -> _Fragment | None:
+        with self._lock:
+            for fragment in self._entries.values():
+                if fragment.start <= position < fragment.end:
+                    return fragment
+        return None
+
+    def _execute(self, plan: Plan) -> bool:
+        """Drop, fetch and prefetch as ``plan`` says; ``False`` when the size was unknown (plan again).
+
+        With the size unknown only the first span is fetched (in this thread): its response gives the
+        size, and the policy plans the rest knowing it.
+        """
+        demand: list[_Fragment] = []
+        sized = self._size is not None
+        with self._changed:
+            for span in plan.drop:
+                fragment = self._entries.get(span.start)
+                if fragment is not None and fragment.end == span.end:
+                    self._drop(fragment, recycle=True)
+            for span in self._uncovered(plan.fetch if sized else plan.fetch[:1]):
+                if self._live_bytes() + span.length > self._bound:
+                    if not span.start <= self._pos < span.end:
+                        break  # the rest of a large read is planned again when the caller gets there
+                    self._make_room(span)
+                fragment = _Fragment(span.start, span.end, prefetch=False)
+                self._pool.reserve_demand(fragment.reserved)
+                self._entries[span.start] = fragment
+                demand.append(fragment)
+            for fragment in demand[1:]:  # the caller runs the first; the pool starts the others
+                self._submit(fragment)
+            if sized:
+                self._issue_prefetches(plan.prefetch)
+            self._spare = None  # never held past the call that freed it
+            self._publish()
+        if demand:
+            if not self._missed:  # a miss is a read that had to wait for a GET, however many it took
+                self._missed = True
+                self.stats.add(cache_misses=1)
+            try:
+                self._fragment_data(demand[0])
+            except RangeNotSatisfiableError:
+                if not sized:
+                    self._learn_empty()
+                else:
+                    raise
+        return sized or not plan.fetch
+
+    def _clipped(self, span: Span) -> Span:
+        if self._size is None:
+            return span
+        return Span(min(span.start, self._size), min(span.end, self._size))
+
+    def _make_room(self, span: Span) -> None:
+        """Evict other spans until ``span`` fits the reader's S x N bound (lock held).
+
+        Whatever the policy keeps, the engine holds at most S x N bytes: spans behind the position go
+        first (oldest first), then those ahead (farthest first); a running fetch that is stopped still
+        counts until it has stopped, so this waits for it, as a miss in the Java design does.
+        """
+
+        def order(fragment: _Fragment) -> tuple[int, int]:
+            return (0, fragment.start) if fragment.end <= self._pos else (1, -fragment.start)
+
+        others = [
+            f for f in self._entries.values()
+            if not (f.start < span.end and span.start < f.end) and (f.finished or f.future is not None)
+        ]  # fmt: skip
+        for fragment in sorted(others, key=order):
+            if self._live_bytes() + span.length <= self._bound:
+                break
+            self._drop(fragment, recycle=fragment.finished)
+        while self._zombies and self._live_bytes() + span.length > self._bound:
+            self._changed.wait()
+
+    def _uncovered(self, spans: tuple[Span, ...]) -> list[Span]:
+        """The parts of ``spans`` (clipped to the size) that no cache entry holds (lock held).
+
+        A policy plans from a snapshot of the cache; entries added since (a tail read, an earlier span of
+        the same plan) must not be fetched twice, nor overlap: a position is always in one entry.
+        """
+        parts: list[Span] = []
+        for span in spans:
+            clipped = self._clipped(span)
+            if clipped.end > clipped.start:
+                held = [Cached(f.start, f.end) for f in self._entries.values()] + [Cached(*p) for p in parts]
+                parts += missing(clipped, held)
+        return parts
+
+    def _overlaps(self, span: Span) -> bool:
+        return any(f.start < span.end and span.start < f.end for f in self._entries.values())
+
+    def _live_bytes(self) -> int:
+        return sum(f.reserved for f in self._entries.values()) + sum(f.reserved for f in self._zombies)
+
+    def _issue_prefetches(self, spans: tuple[Span, ...]) -> None:
+        """Start prefetches in order while they fit the reader's S x N bound and the pool (lock held)."""
+        for clipped in self._uncovered(spans):
+            length = clipped.end - clipped.start
+            if self._live_bytes() + length > self._bound or not self._pool.try_reserve_prefetch(length):
+                self.stats.add(prefetches_declined=1)
+                break
+            fragment = _Fragment(clipped.start, clipped.end, prefetch=True)
+            if self._spare is not None and len(self._spare) == length:
+                fragment.buffer, self._spare = self._spare, None
+                self.stats.add(buffers_recycled=1)
+            self._entries[clipped.start] = fragment
+            if not self._submit(fragment):
+                break
+            self.stats.add(prefetches_issued=1)
+
+    def _submit(self, fragment: _Fragment) -> bool:
+        """Run ``fragment``'s fetch on the pool (lock held); ``False`` if the pool is shut down."""
+        try:
+            fragment.future = self._pool.submit(self._prefetch, fragment)
+        except RuntimeError:  # the pool was shut down: the caller fetches on demand instead
+            del self._entries[fragment.start]
+            self._release(fragment)
+            return False
+        return True
 
     def close(self) -> None:
         """Cancel prefetches, stop running fetches, and return within :data:`CLOSE_GRACE_SECONDS`.
@@ -320,7 +486,7 @@ class S3Reader(io.RawIOBase):
 
         With ``recycle``, a finished fragment's buffer may be kept for the caller's next prefetch.
         """
-        del self._entries[fragment.index]
+        del self._entries[fragment.start]
         if fragment.finished:
             self._release(fragment)
             self.stats.add(bytes_wasted=fragment.fetched - fragment.used_bytes())
@@ -357,9 +523,10 @@ class S3Reader(io.RawIOBase):
                 self._zombies.discard(fragment)
                 self._release(fragment)
                 self.stats.add(bytes_wasted=fragment.fetched)
-            elif self._entries.get(fragment.index) is fragment:
+            elif self._entries.get(fragment.start) is fragment:
                 if data is not None:
                     fragment.data = data
+                    fragment.end = fragment.start + len(data)
                     if len(data) < fragment.reserved:
                         excess = fragment.reserved - len(data)
                         (self._pool.release_prefetch if fragment.prefetch else self._pool.release_demand)(
@@ -367,73 +534,59 @@ class S3Reader(io.RawIOBase):
                         )
                         fragment.reserved = len(data)
                 else:
-                    del self._entries[fragment.index]
+                    del self._entries[fragment.start]
                     self._release(fragment)
                     self.stats.add(bytes_wasted=fragment.fetched)
                     fragment.error = error
             self._publish()
             self._changed.notify_all()
 
-    def _used(self, index: int, start: int, end: int) -> None:
+    def _used(self, fragment: _Fragment, start: int, end: int) -> None:
         with self._lock:
-            fragment = self._entries.get(index)
-            if fragment is not None:
-                self.stats.add(bytes_used=fragment.mark_used(start, end))
+            self.stats.add(bytes_used=fragment.mark_used(start, end))
 
-    def _fragment_length(self, index: int) -> int:
-        if self._size is None:
-            return self._fragment_size
-        return max(0, min(self._fragment_size, self._size - index * self._fragment_size))
+    def _fragment_data(self, fragment: _Fragment) -> bytearray:
+        """The bytes of a cached span: ready, awaited, taken back from the pool's queue, or fetched again.
 
-    def _fragment_data(self, index: int) -> bytearray:
-        """The bytes of fragment ``index``: cached, awaited, or fetched here."""
+        A span whose fetch failed is fetched again here (with its own retries), unless the failure was
+        definitive (missing, denied), which is raised at once.
+        """
         started = time.perf_counter()
         blocked = False
         try:
             with self._changed:
-                while True:
-                    fragment = self._entries.get(index)
-                    if fragment is None:
-                        break
-                    if fragment.data is not None:
-                        self.stats.add(cache_hits=1)
-                        return fragment.data
-                    if fragment.future is not None and fragment.future.cancel():
-                        # Queued behind other readers' work: fetch it here instead of waiting.
+                if fragment.data is not None:
+                    self.stats.add(cache_hits=1)
+                    return fragment.data
+                if fragment.future is None and not fragment.finished:
+                    pass  # a demand span planned for this thread: run it below
+                elif fragment.future is not None and fragment.future.cancel():
+                    # Queued behind other readers' work: fetch it here instead of waiting.
+                    if fragment.prefetch:
                         self._pool.release_prefetch(fragment.reserved)
                         self._pool.reserve_demand(fragment.reserved)
-                        fragment.prefetch, fragment.future = False, None
-                        self.stats.add(cache_hits=1)
-                        break
+                    fragment.prefetch, fragment.future = False, None
+                else:
                     blocked = True
                     while not fragment.finished:
                         self._changed.wait()
+                    if fragment.data is not None:
+                        return fragment.data
                     error = fragment.error
-                    if (
-                        fragment.data is None
-                        and isinstance(error, S3ConfError)
-                        and not isinstance(error, TransferError)
-                    ):
+                    if isinstance(error, S3ConfError) and not isinstance(error, TransferError):
                         raise error  # definitive (missing, denied): asking again would not help
-                if fragment is None:
-                    self.stats.add(cache_misses=1)
-                    for other in [f for f in self._entries.values() if not self._in_window(f.index, index)]:
-                        self._drop(other)
-                    while self._zombies and len(self._entries) + len(self._zombies) >= self._fragment_number:
-                        blocked = True
-                        self._changed.wait()
-                    fragment = _Fragment(index, self._fragment_length(index), prefetch=False)
+                    if isinstance(error, RangeNotSatisfiableError):
+                        raise error
+                    span = self._clipped(Span(fragment.start, fragment.end))
+                    fragment = _Fragment(span.start, span.end, prefetch=False)
                     self._pool.reserve_demand(fragment.reserved)
-                    self._entries[index] = fragment
+                    self._entries[fragment.start] = fragment
                     self._publish()
             blocked = True
             return self._run_demand(fragment)
         finally:
             if blocked:
                 self.stats.add(seconds_blocked=time.perf_counter() - started)
-
-    def _in_window(self, candidate: int, index: int) -> bool:
-        return index <= candidate < index + self._fragment_number
 
     def _run_demand(self, fragment: _Fragment) -> bytearray:
         try:
@@ -446,41 +599,6 @@ class S3Reader(io.RawIOBase):
             raise
         self._finish(fragment, data, None)
         return data
-
-    def _read_ahead(self, index: int) -> None:
-        """The caller reached the middle of fragment ``index``: drop those below, prefetch those above."""
-        with self._changed:
-            for fragment in [f for f in self._entries.values() if f.index < index]:
-                self._drop(fragment, recycle=True)
-            if self._size is None or self._size == 0:
-                self._spare = None
-                self._publish()
-                return
-            last = (self._size - 1) // self._fragment_size
-            for ahead in range(index + 1, min(index + self._fragment_number - 1, last) + 1):
-                if ahead in self._entries:
-                    continue
-                length = self._fragment_length(ahead)
-                if len(self._entries) + len(self._zombies) >= self._fragment_number:
-                    self.stats.add(prefetches_declined=1)
-                    break
-                if not self._pool.try_reserve_prefetch(length):
-                    self.stats.add(prefetches_declined=1)
-                    break
-                fragment = _Fragment(ahead, length, prefetch=True)
-                if self._spare is not None and len(self._spare) == length:
-                    fragment.buffer, self._spare = self._spare, None
-                    self.stats.add(buffers_recycled=1)
-                self._entries[ahead] = fragment
-                try:
-                    fragment.future = self._pool.submit(self._prefetch, fragment)
-                except RuntimeError:  # the pool was shut down: read on without read-ahead
-                    del self._entries[ahead]
-                    self._release(fragment)
-                    break
-                self.stats.add(prefetches_issued=1)
-            self._spare = None  # never held past the call that freed it: memory stays within N x S
-            self._publish()
 
     def _prefetch(self, fragment: _Fragment) -> None:
         try:
@@ -495,18 +613,19 @@ class S3Reader(io.RawIOBase):
     # -- requests ------------------------------------------------------------------------------------
 
     def _learn_size(self) -> None:
-        """First fetch: the fragment at the position, whose ``Content-Range`` gives the size."""
-        index = self._pos // self._fragment_size
+        """First fetch: plan and serve a one-byte read at the position, whose response gives the size."""
+        position = self._pos
         try:
-            self._fragment_data(index)
-        except RangeNotSatisfiableError:
-            if index == 0:
-                self._size = 0
-            else:  # positioned past the end before the first read: ask for one byte to learn the size
-                self._size = self._probe_size()
+            self._take(1)
+        finally:
+            self._pos = position
+
+    def _learn_empty(self) -> None:
+        """The first GET answered 416: the object is empty, or shorter than the position (lock free)."""
+        self._size = 0 if self._pos == 0 else self._probe_size()
 
     def _probe_size(self) -> int:
-        probe = _Fragment(-1, 0, prefetch=False)
+        probe = _Fragment(0, 0, prefetch=False)
         try:
             response = self._with_retries(probe, lambda: self._request(ByteRange(0, 1), probe))
             self._read_body(response, probe, 0, min(1, response.total))
@@ -518,15 +637,15 @@ class S3Reader(io.RawIOBase):
             self.stats.add(bytes_wasted=probe.fetched)
 
     def _fetch_tail(self) -> None:
-        """SEEK_END with the size unknown: a suffix GET learns the size and fetches the last fragment."""
-        size = self._fragment_size
-        tail = _Fragment(-1, size, prefetch=False)
-        self._pool.reserve_demand(size)
+        """SEEK_END with the size unknown: a suffix GET of the policy's tail learns the size and caches it."""
+        length = self.policy.tail_length()
+        tail = _Fragment(0, length, prefetch=False)
+        self._pool.reserve_demand(length)
         with self._lock:
             self._zombies.add(tail)  # counted as in flight until it becomes a cache entry
             self._publish()
         try:
-            response = self._with_retries(tail, lambda: self._request(ByteRange(suffix=size), tail))
+            response = self._with_retries(tail, lambda: self._request(ByteRange(suffix=length), tail))
         except RangeNotSatisfiableError:
             response = None
         except BaseException:
@@ -537,24 +656,22 @@ class S3Reader(io.RawIOBase):
             if self._size is None:
                 self._size = self._probe_size()
             return
-        total = response.total
-        last = (total - 1) // size if total else 0
-        start = last * size
+        total, first = response.total, response.first
         data: bytearray | None = None
-        if total and response.first <= start:
+        if total:
             try:
-                data = self._read_body(response, tail, start, total)
+                data = self._read_body(response, tail, first, total)
             except (BotoCoreError, Urllib3HTTPError, OSError):
-                data = None  # the size is what matters; the fragment is fetched again on demand
+                data = None  # the size is what matters; the bytes are fetched again on demand
         else:
             response.body.close()
         with self._changed:
             self._size = total
             self._zombies.discard(tail)
-            if data is not None:
-                tail.index = last
-                self._entries[last] = tail
-                self._pool.release_demand(size - len(data))
+            if data is not None and not self._overlaps(Span(first, total)):
+                tail.start, tail.end = first, first + len(data)
+                self._entries[first] = tail
+                self._pool.release_demand(length - len(data))
                 tail.reserved, tail.data, tail.finished = len(data), data, True
                 self.stats.add(bytes_wasted=tail.fetched - len(data))
                 tail.fetched = len(data)
@@ -564,8 +681,7 @@ class S3Reader(io.RawIOBase):
             self._publish()
 
     def _fetch_fragment(self, fragment: _Fragment) -> bytearray:
-        start = fragment.index * self._fragment_size
-        end = start + self._fragment_length(fragment.index)
+        start, end = fragment.start, fragment.end
 
         def attempt() -> bytearray:
             known = self._size

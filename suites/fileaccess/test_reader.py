@@ -73,7 +73,7 @@ def test_sequential_read_issues_one_get_per_fragment(
     data = payload(size)
     put(s3_client, bucket, "obj", data)
     client, wire = wire_client
-    config = S3Config(fragment_size=S, fragment_number=number)
+    config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=number)
     reader = S3Reader(client, bucket, "obj", config=config, pool=pool)
     assert read(reader) == data
     reader.close()
@@ -94,7 +94,13 @@ def test_backward_seek_inside_the_cache_issues_no_get(
     data = payload(6 * S, seed=1)
     put(s3_client, bucket, "obj", data)
     client, wire = wire_client
-    with S3Reader(client, bucket, "obj", config=S3Config(fragment_size=S, fragment_number=2), pool=pool) as r:
+    with S3Reader(
+        client,
+        bucket,
+        "obj",
+        config=S3Config(read_policy="sequential", fragment_size=S, fragment_number=2),
+        pool=pool,
+    ) as r:
         assert r.read(S + S // 4) == data[: S + S // 4]  # fragment 1 was prefetched; 0 is still cached
         assert wire.counts == {"GetObject": 2}  # the read waited for fragment 1: nothing else in flight
         for position in (S // 2, 10, S + 3):
@@ -110,7 +116,13 @@ def test_seek_end_before_the_first_read_costs_one_get(
     data = payload(5 * S + 7, seed=2)
     put(s3_client, bucket, "obj", data)
     client, wire = wire_client
-    with S3Reader(client, bucket, "obj", config=S3Config(fragment_size=S, fragment_number=4), pool=pool) as r:
+    with S3Reader(
+        client,
+        bucket,
+        "obj",
+        config=S3Config(read_policy="sequential", fragment_size=S, fragment_number=4),
+        pool=pool,
+    ) as r:
         assert r.seek(-5, os.SEEK_END) == len(data) - 5
         assert r.read() == data[-5:]
     assert wire.counts == {"GetObject": 1}
@@ -123,7 +135,7 @@ def test_random_seeks_and_reads_match_a_local_oracle(
     data = payload(size, seed=size)
     put(s3_client, bucket, "obj", data)
     client, wire = wire_client
-    config = S3Config(fragment_size=S, fragment_number=3)
+    config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=3)
     offsets = st.integers(min_value=-size - 2 * S, max_value=size + 2 * S)
     operations = st.lists(
         st.one_of(
@@ -171,7 +183,7 @@ def test_random_seeks_and_reads_match_a_local_oracle(
 def test_memory_stays_within_fragment_number_times_size(s3_client: Any, bucket: str, pool: FetchPool) -> None:
     data = payload(9 * MiB + MiB // 2, seed=3)
     put(s3_client, bucket, "big", data)
-    config = S3Config(fragment_size=MiB, fragment_number=4)
+    config = S3Config(read_policy="sequential", fragment_size=MiB, fragment_number=4)
     rng = random.Random(4)
     with S3Reader(s3_client, bucket, "big", config=config, pool=pool) as reader:
         buffered = io.BufferedReader(reader, buffer_size=64 * 1024)
@@ -192,7 +204,7 @@ def test_many_readers_share_one_budget(s3_client: Any, bucket: str) -> None:
     objects = {f"obj-{n}": payload(size, seed=10 + n) for n in range(readers)}
     for key, data in objects.items():
         put(s3_client, bucket, key, data)
-    config = S3Config(fragment_size=fragment, fragment_number=4)
+    config = S3Config(read_policy="sequential", fragment_size=fragment, fragment_number=4)
     budget = 3 * fragment
     with FetchPool(max_workers=4, max_inflight_bytes=budget) as shared:
         opened = {key: S3Reader(s3_client, bucket, key, config=config, pool=shared) for key in objects}
@@ -220,7 +232,7 @@ def test_queued_prefetches_are_cancelled_or_taken_back_never_waited_for(
     with FetchPool(max_workers=1, max_inflight_bytes=64 * MiB) as busy:
         blocker = busy.submit(release.wait)  # the only worker is taken: every prefetch stays queued
         try:
-            config = S3Config(fragment_size=S, fragment_number=4)
+            config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=4)
             reader = S3Reader(client, bucket, "obj", config=config, pool=busy)
             assert reader.read(S) == data[:S]  # past the middle: fragments 1..3 queued
             assert reader.stats.prefetches_issued == 3
@@ -251,7 +263,7 @@ def test_missing_object_or_bucket_is_file_not_found_naming_it(
 ) -> None:
     name = f"{bucket}-absent" if other_bucket else bucket
     named = name if other_bucket else f"s3://{name}/{key}"
-    config = S3Config(fragment_size=S, fragment_number=2)
+    config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=2)
 
     def open_and_read() -> None:
         S3Reader(s3_client, name, key, config=config, pool=pool, eager=eager).read(1)
@@ -268,7 +280,11 @@ def test_deleted_object_fails_and_its_fragment_is_never_cached(
     data = payload(3 * S, seed=6)
     put(s3_client, bucket, "obj", data)
     with S3Reader(
-        s3_client, bucket, "obj", config=S3Config(fragment_size=S, fragment_number=1), pool=pool
+        s3_client,
+        bucket,
+        "obj",
+        config=S3Config(read_policy="sequential", fragment_size=S, fragment_number=1),
+        pool=pool,
     ) as r:
         assert r.read(S) == data[:S]
         s3_client.delete_object(Bucket=bucket, Key="obj")
@@ -281,7 +297,9 @@ def test_deleted_object_fails_and_its_fragment_is_never_cached(
 
 def test_repr_names_the_object_and_close_is_idempotent(s3_client: Any, bucket: str, pool: FetchPool) -> None:
     put(s3_client, bucket, "k", b"abc")
-    reader = S3Reader(s3_client, bucket, "k", config=S3Config(fragment_size=S), pool=pool)
+    reader = S3Reader(
+        s3_client, bucket, "k", config=S3Config(read_policy="sequential", fragment_size=S), pool=pool
+    )
     assert f"s3://{bucket}/k" in repr(reader)
     assert (reader.readable(), reader.seekable(), reader.name) == (True, True, f"s3://{bucket}/k")
     reader.close()
@@ -303,7 +321,7 @@ def test_dropped_fragment_buffers_are_reused_only_when_no_view_remains(
     (a reused one would be overwritten under the view, and the bytes would not match)."""
     data = payload(12 * S, seed=9)
     put(s3_client, bucket, "obj", data)
-    config = S3Config(fragment_size=S, fragment_number=3)
+    config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=3)
     with S3Reader(s3_client, bucket, "obj", config=config, pool=pool) as reader:
         assert read(reader) == data
     assert (reader.stats.buffers_recycled > 0) is recycles

@@ -37,7 +37,7 @@ def pool() -> Iterator[FetchPool]:
 
 
 def reader(client: Any, bucket: str, pool: FetchPool, *, number: int = 1, attempts: int = 2) -> S3Reader:
-    config = S3Config(fragment_size=S, fragment_number=number)
+    config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=number)
     return S3Reader(client, bucket, "obj", config=config, pool=pool, attempts=attempts, backoff=0.001)
 
 
