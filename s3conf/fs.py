@@ -48,6 +48,7 @@ from s3conf.listing import directory_prefix, glob_regex, implied_directories, li
 from s3conf.multipart import MultipartUpload, part_ranges, part_size_for, run_parts
 from s3conf.paths import S3Path
 from s3conf.reader import S3Reader
+from s3conf.readthrough import ReadThroughBuffer
 from s3conf.s3errors import NOT_FOUND_CODES
 from s3conf.writer import S3Writer
 
@@ -363,13 +364,16 @@ class S3FileSystem:
         encoding: str | None = None,
         newline: str | None = None,
         inject_entropy: bool = False,
+        policy: str | None = None,
     ) -> IO[Any]:
         """Open an object for reading XOR writing.
 
         Reading is lazy (no HEAD): a missing key raises ``FileNotFoundError`` on the first read. Writing
         streams parts while you write and publishes on ``close()`` (:class:`S3Writer`); an exception inside
         ``with`` publishes nothing.
-        ``x`` modes refuse to replace an existing key (``FileExistsError`` on close).
+        ``x`` modes refuse to replace an existing key (``FileExistsError`` on close). ``policy`` picks the
+        read policy for this file (``adaptive``, ``sequential``, ``random``, ``whole``; default
+        ``s3.spi.read.policy``).
 
         Raises:
             InvalidModeError: ``r+``, ``w+``, ``a`` and other modes S3 cannot honour.
@@ -380,7 +384,8 @@ class S3FileSystem:
         if not key or key.endswith("/"):
             raise IsADirectoryError(21, "is a directory, cannot be opened as a file", self._location(key))
         if kind == "r":
-            reader = io.BufferedReader(S3Reader(self.client, self.bucket, key, config=self.config))
+            raw = S3Reader(self.client, self.bucket, key, config=self.config, policy=policy)
+            reader = ReadThroughBuffer(raw)
             return reader if binary else io.TextIOWrapper(reader, encoding=encoding, newline=newline)
         writer = S3Writer(
             self.client,
@@ -393,6 +398,17 @@ class S3FileSystem:
         if binary:
             return writer  # type: ignore[return-value]  # a RawIOBase that writes fully, used as BinaryIO
         return _AbortingTextWriter(writer, encoding=encoding, newline=newline)  # type: ignore[arg-type]
+
+    def read_ranges(self, path: S3Path | str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """The bytes of each ``[start, end)`` range of one object, in order: nearby ranges share a GET and
+        the GETs run in parallel (:meth:`S3Reader.read_ranges <s3conf.reader.S3Reader.read_ranges>`).
+
+        Raises:
+            ValueError: a range with a negative start or an end before its start.
+        """
+        key = self._key(path)
+        with S3Reader(self.client, self.bucket, key, config=self.config, policy="random") as reader:
+            return reader.read_ranges(ranges)
 
     def read_bytes(self, path: S3Path | str) -> bytes:
         """The whole object."""

@@ -62,7 +62,7 @@ from s3conf.fsspec_options import StorageOptions
 from s3conf.listing import directory_prefix
 from s3conf.redaction import MASK, Secret
 
-__all__ = ["S3XFileSystem"]
+__all__ = ["CACHE_TYPE_POLICIES", "S3XFileSystem"]
 
 _DIGEST_KEY = secrets.token_bytes(32)
 _SECRET_OPTIONS = ("secret", "token", "url_secret")
@@ -71,6 +71,20 @@ _ENVIRONMENT_PREFIXES = ("S3_", "FS_S3A_")
 
 Credentials = tuple[str, Secret]
 _F = TypeVar("_F", bound=Callable[..., Any])
+_UNBOUNDED = 1 << 62  # an end past any object: read_ranges cuts ranges at the object's end
+
+#: fsspec ``cache_type`` values and the read policy that serves the same intent (``policy=`` wins).
+CACHE_TYPE_POLICIES = {
+    "none": "random",
+    "parts": "random",
+    "all": "whole",
+    "readahead": "sequential",
+    "background": "sequential",
+    "bytes": "adaptive",
+    "blockcache": "adaptive",
+    "first": "adaptive",
+    "mmap": "adaptive",
+}
 
 
 def _digest(text: str) -> str:
@@ -505,7 +519,63 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
     ) -> Any:
         parse_mode(mode)  # refuse r+/a/w+ before touching the network
         where = self._locate(path, need_bucket=True)
-        return self._fs(where).open("/" + where.key, mode)
+        if "r" not in mode:
+            return self._fs(where).open("/" + where.key, mode)
+        policy = kwargs.get("policy") or CACHE_TYPE_POLICIES.get(str(kwargs.get("cache_type")))
+        return self._fs(where).open("/" + where.key, mode, policy=policy)
+
+    # -- ranges ---------------------------------------------------------------------------------------
+    def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
+        """The object, or bytes ``[start, end)`` of it, in one ranged GET (negative offsets: fsspec's)."""
+        where = self._locate(path, need_bucket=True)
+        fs, key = self._fs(where), where.key
+        if (start is not None and start < 0) or (end is not None and end < 0):
+            with fs.open("/" + key, "rb", policy="random") as file:
+                size = file.seek(0, io.SEEK_END)  # one suffix GET, which also holds the object's tail
+                first = max(0, size + start) if start is not None and start < 0 else (start or 0)
+                last = size if end is None else (max(0, size + end) if end < 0 else min(end, size))
+                file.seek(first)
+                data: bytes = file.read(max(0, last - first))
+                return data
+        if start is None and end is None:
+            return fs.read_bytes("/" + key)
+        return fs.read_ranges("/" + key, [(start or 0, _UNBOUNDED if end is None else end)])[0]
+
+    def cat_ranges(
+        self,
+        paths: list[str],
+        starts: list[int | None] | int | None,
+        ends: list[int | None] | int | None,
+        max_gap: int | None = None,
+        on_error: str = "return",
+        **kwargs: Any,
+    ) -> list[bytes | Exception]:
+        """Byte ranges of objects, in order; ranges of one object are coalesced and fetched in parallel
+        (``s3.spi.read.vectored.min-seek``/``max-merged``; ``max_gap`` is accepted and left to those keys).
+
+        With ``on_error="return"`` (fsspec's default) a failing object's ranges come back as the exception.
+        """
+        count = len(paths)
+        starts_list = starts if isinstance(starts, list) else [starts] * count
+        ends_list = ends if isinstance(ends, list) else [ends] * count
+        if not len(starts_list) == len(ends_list) == count:
+            raise ValueError(f"cat_ranges needs as many starts and ends as paths ({count})")
+        wanted: dict[str, tuple[str, list[tuple[int, int, int]]]] = {}
+        for index, (path, start, end) in enumerate(zip(paths, starts_list, ends_list, strict=True)):
+            _, parts = wanted.setdefault(self._strip_protocol(path), (path, []))
+            parts.append((index, start or 0, _UNBOUNDED if end is None else end))
+        results: list[bytes | Exception] = [b""] * count
+        for path, parts in wanted.values():
+            try:
+                where = self._locate(path, need_bucket=True)
+                got = self._fs(where).read_ranges("/" + where.key, [(s, e) for _, s, e in parts])
+            except Exception as error:  # fsspec's contract: the error takes the ranges' places
+                if on_error != "return":
+                    raise
+                got = [error] * len(parts)  # type: ignore[list-item]
+            for (index, _, _), data in zip(parts, got, strict=True):
+                results[index] = data
+        return results
 
     # -- changes --------------------------------------------------------------------------------------
     def rm_file(self, path: str) -> None:

@@ -67,10 +67,21 @@ from s3conf.ranged_get import (
     with_retries,
 )
 from s3conf.readerstats import ReaderStats
-from s3conf.readpolicy import Access, Cached, Plan, PolicyConfig, ReadPolicy, Span, make_policy, missing
+from s3conf.readpolicy import (
+    Access,
+    Cached,
+    Plan,
+    PolicyConfig,
+    ReadPolicy,
+    Span,
+    make_policy,
+    missing,
+    pieces,
+)
+from s3conf.vectored import MergedRange, coalesce
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from mypy_boto3_s3 import S3Client
     from typing_extensions import Buffer
@@ -182,6 +193,8 @@ class S3Reader(io.RawIOBase):
         self.policy: ReadPolicy = make_policy(policy or config.read_policy, policy_config(config))
         self._history: deque[Access] = deque(maxlen=HISTORY)
         self._missed = False
+        self._vectored_gap = config.vectored_min_seek
+        self._vectored_max = config.vectored_max_merged
         self._pool = pool if pool is not None else FetchPool.shared(config)
         self._attempts = attempts
         self._backoff = backoff
@@ -341,7 +354,7 @@ class S3Reader(io.RawIOBase):
                 if self._live_bytes() + span.length > self._bound:
                     if not span.start <= self._pos < span.end:
                         break  # the rest of a large read is planned again when the caller gets there
-                    self._make_room(span)
+                    self._make_room(span.length, span)
                 fragment = _Fragment(span.start, span.end, prefetch=False)
                 self._pool.reserve_demand(fragment.reserved)
                 self._entries[span.start] = fragment
@@ -370,8 +383,8 @@ class S3Reader(io.RawIOBase):
             return span
         return Span(min(span.start, self._size), min(span.end, self._size))
 
-    def _make_room(self, span: Span) -> None:
-        """Evict other spans until ``span`` fits the reader's S x N bound (lock held).
+    def _make_room(self, length: int, span: Span) -> None:
+        """Evict spans outside ``span`` until ``length`` more bytes fit the reader's S x N bound (lock held).
 
         Whatever the policy keeps, the engine holds at most S x N bytes: spans behind the position go
         first (oldest first), then those ahead (farthest first); a running fetch that is stopped still
@@ -386,10 +399,10 @@ class S3Reader(io.RawIOBase):
             if not (f.start < span.end and span.start < f.end) and (f.finished or f.future is not None)
         ]  # fmt: skip
         for fragment in sorted(others, key=order):
-            if self._live_bytes() + span.length <= self._bound:
+            if self._live_bytes() + length <= self._bound:
                 break
             self._drop(fragment, recycle=fragment.finished)
-        while self._zombies and self._live_bytes() + span.length > self._bound:
+        while self._zombies and self._live_bytes() + length > self._bound:
             self._changed.wait()
 
     def _uncovered(self, spans: tuple[Span, ...]) -> list[Span]:
@@ -437,6 +450,103 @@ class S3Reader(io.RawIOBase):
             self._release(fragment)
             return False
         return True
+
+    # -- vectored reads -----------------------------------------------------------------------------
+
+    def read_ranges(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        """The bytes of each ``[start, end)`` range, in the caller's order (cut at the end of the object).
+
+        Nearby ranges are merged into one GET (``s3.spi.read.vectored.min-seek`` and ``max-merged``, as
+        S3A's vectored read), merged ranges larger than S are split into S-sized GETs, and the GETs run in
+        parallel on the pool, in batches of at most S x N bytes. Every GET goes through the same checks
+        as a read (Content-Range, ETag, If-Match, retries); the position and the read history are not
+        touched.
+
+        Raises:
+            ValueError: a range with a negative start or an end before its start (naming it).
+        """
+        self._check_open()
+        plan = coalesce(ranges, min_gap=self._vectored_gap, max_merged=self._vectored_max)
+        count = sum(1 for _ in ranges)
+        results = [b""] * count
+        if not plan:
+            return results
+        if self._size is None:
+            position = self._pos
+            self._pos = plan[0].start
+            try:
+                first = Span(plan[0].start, min(plan[0].end, plan[0].start + self._fragment_size))
+                self._execute(Plan(fetch=(first,)))
+            finally:
+                self._pos = position
+        assert self._size is not None
+        batch: list[MergedRange] = []
+        for merged in [*plan, None]:
+            total = sum(min(m.end, self._size) - m.start for m in batch)
+            if batch and (merged is None or total + merged.length > self._bound):
+                self._fetch_batch(batch, results)
+                batch = []
+            if merged is None or merged.start >= self._size:
+                continue
+            if merged.length > self._bound // 2:  # too large for a batch: a read, under the policy
+                for index, start, end in merged.parts:
+                    results[index] = self._read_span(start, min(end, self._size))
+            else:
+                batch.append(merged)
+        return results
+
+    def _fetch_batch(self, batch: list[MergedRange], results: list[bytes]) -> None:
+        """Fetch a batch of merged ranges in parallel, then copy each requested range out of the cache."""
+        size = self._size
+        assert size is not None
+        spans = pieces([Span(m.start, min(m.end, size)) for m in batch], self._fragment_size)
+        demand: list[_Fragment] = []
+        with self._changed:
+            for fragment in list(self._entries.values()):  # keep only what this batch reads whole
+                if not any(s.start <= fragment.start and fragment.end <= s.end for s in spans):
+                    self._drop(fragment, recycle=fragment.finished)
+            needed = sum(s.length for s in self._uncovered(spans))
+            while self._zombies and self._live_bytes() + needed > self._bound:
+                self._changed.wait()
+            for span in self._uncovered(spans):
+                fragment = _Fragment(span.start, span.end, prefetch=False)
+                self._pool.reserve_demand(fragment.reserved)
+                self._entries[span.start] = fragment
+                demand.append(fragment)
+            for fragment in demand[1:]:
+                self._submit(fragment)
+            self._publish()
+        for fragment in demand:
+            self._fragment_data(fragment)
+        for merged in batch:
+            for index, start, end in merged.parts:
+                results[index] = self._copy_out(start, min(end, size))
+
+    def _read_span(self, start: int, end: int) -> bytes:
+        """``[start, end)`` read as the caller would (policy, read-ahead, bound), the position kept."""
+        position = self._pos
+        self._pos = start
+        try:
+            return b"".join(self._take(end - start))
+        finally:
+            self._pos = position
+
+    def _copy_out(self, start: int, end: int) -> bytes:
+        views = []
+        position = start
+        while position < end:
+            fragment = self._covering(position)
+            if fragment is None:
+                raise self._changed_error(f"bytes {position}-{end - 1} were dropped during a vectored read")
+            data = self._fragment_data(fragment)
+            offset = position - fragment.start
+            count = min(end - position, len(data) - offset)
+            if count <= 0:
+                raise self._changed_error(f"bytes from {position} end before the size {self._size}")
+            views.append(memoryview(data)[offset : offset + count])
+            self._used(fragment, offset, offset + count)
+            position += count
+        return b"".join(views)
 
     def close(self) -> None:
         """Cancel prefetches, stop running fetches, and return within :data:`CLOSE_GRACE_SECONDS`.
