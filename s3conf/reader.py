@@ -56,6 +56,7 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 from s3conf.client import error_code, error_status
 from s3conf.errors import InvalidURIError, S3ConfError, TransferError
 from s3conf.fetchpool import FetchPool
+from s3conf.parquet import ParquetPolicy, footer_layout
 from s3conf.ranged_get import (
     ByteRange,
     CancelledError,
@@ -779,6 +780,10 @@ class S3Reader(io.RawIOBase):
             self._size = total
             self._zombies.discard(tail)
             if data is not None and not self._overlaps(Span(first, total)):
+                if self.policy.name == "adaptive" and first + len(data) == total:
+                    layout = footer_layout(data, total)
+                    if layout is not None:  # a Parquet file: predict the column chunks read next
+                        self.policy = ParquetPolicy(self.policy, layout)
                 tail.start, tail.end = first, first + len(data)
                 self._entries[first] = tail
                 self._pool.release_demand(length - len(data))

@@ -16,8 +16,9 @@ import os
 
 __all__ = ["DIRECT", "ReadThroughBuffer"]
 
-#: Reads at least this large bypass the buffer (when it is empty).
-DIRECT = 64 * 1024
+#: Reads at least this large bypass the buffer (when it is empty): the buffer's default size, so any read
+#: the buffer would split goes through whole.
+DIRECT = io.DEFAULT_BUFFER_SIZE
 
 
 class ReadThroughBuffer(io.BufferedReader):

@@ -248,6 +248,9 @@ def _run_e2e(
     e2e_spec = E2ESpec(
         shape=ParquetShape(size=parse_sizes(args.parquet_size, "--parquet-size")[0]),
         records_object_size=64 * MiB,
+        sequential_object_size=spec.object_sizes[next(iter(spec.object_sizes))]
+        if spec.object_sizes
+        else 256 * MiB,
         repeats=spec.repeats,
         seed=spec.seed,
         peers=spec.peers,

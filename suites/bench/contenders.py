@@ -142,6 +142,7 @@ class ReaderContender:
         base = S3Config.resolve(env={})
         self.config = base.with_values(
             {
+                "s3.spi.read.policy": "sequential",  # the grid measures the S x N design itself
                 "s3.spi.read.max-fragment-size": fragment_size,
                 "s3.spi.read.max-fragment-number": fragment_number,
                 "s3.spi.read.max-inflight-bytes": max(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from s3conf.errors import S3ConfError, TransferError
-from suites.bench.contenders import BenchObject
+from suites.bench.contenders import BenchObject, LimitGet, LimitRanged
 from suites.bench.e2e import (
     PARQUET_OPS,
     PROJECTION,
@@ -33,8 +33,10 @@ from suites.bench.e2e import (
 )
 from suites.bench.results import RunInfo, Sample, Skipped, machine_info
 from suites.bench.runner import TargetInfo, source_commit
+from suites.bench.workloads import sequential_plan
 
 MiB = 1024 * 1024
+SEQUENTIAL_READ = 1 * MiB  # read size of the sequential workload (a copy, a CSV scan)
 COMPRESSIONS = ("snappy", "none")
 
 
@@ -44,6 +46,7 @@ class E2ESpec:
 
     shape: ParquetShape
     records_object_size: int
+    sequential_object_size: int = 256 * MiB
     repeats: int
     seed: int
     peers: list[str]
@@ -74,10 +77,14 @@ def _limits(client: Any, files: dict[str, bytes]) -> list[E2EContender]:
         "limit:memory", "limit", None, lambda o: io.BytesIO(files[o.key]), lambda o: io.BytesIO(files[o.key])
     )
     get = E2EContender(
-        "limit:get", "limit", None, lambda o: None, lambda o: _GetPerRead(client, o),
+        "limit:get", "limit", client, lambda o: None, lambda o: _GetPerRead(client, o),
         lambda o: wire_counter(client), parquet=False,
     )  # fmt: skip
-    return [memory, get]
+    ranged = E2EContender(
+        "limit:ranged×4", "limit", client, lambda o: None, lambda o: None, lambda o: wire_counter(client),
+        parquet=False,
+    )  # fmt: skip
+    return [memory, get, ranged]
 
 
 def run_e2e(
@@ -98,6 +105,7 @@ def run_e2e(
         files = {f"e2e/{c}.parquet": parquet_bytes(spec.shape, c, spec.seed) for c in COMPRESSIONS}
         rng = random.Random(spec.seed)
         files["e2e/records.bin"] = rng.randbytes(spec.records_object_size)
+        files["e2e/sequential.bin"] = rng.randbytes(spec.sequential_object_size)
         objects = {}
         for key, data in files.items():
             client.put_object(Bucket=bucket, Key=key, Body=data)
@@ -106,8 +114,7 @@ def run_e2e(
         work, plan, columns, row_group = _workloads(files, objects, spec.seed)
         contenders, skipped = build_contenders(target.endpoint, bucket, spec.peers)
         contenders += _limits(client, files)
-        pairs = [(w, c) for w in work for c in contenders if c.parquet or w[2] is None]
-        pairs = [(w, c) for w, c in pairs if not (c.name == "limit:get" and w[2] is not None)]
+        pairs = [(w, c) for w in work for c in contenders if _applies(c.name, c.parquet, w[2])]
         tick = progress(spec.repeats * len(pairs)) if progress else None
         failed: set[tuple[str, str]] = set()
         order = 0
@@ -175,7 +182,18 @@ def _workloads(
             needed = needed_bytes(files[key], op, columns, row_group)
             work.append((f"parquet-{compression}:{op}", objects[key], op, needed, rows))
     work.append(("records", objects["e2e/records.bin"], None, sum(n for _, n in plan), len(plan)))
+    sequential = objects["e2e/sequential.bin"]
+    work.append(("sequential", sequential, "sequential", sequential.size, 0))
     return work, plan, columns, row_group
+
+
+def _applies(contender: str, parquet: bool, op: str | None) -> bool:
+    """Which contender runs which workload: Parquet needs a file system, the limits fit their workload."""
+    if contender.startswith("limit:ranged"):
+        return op == "sequential"
+    if contender == "limit:get":
+        return op in (None, "sequential")
+    return parquet or op in (None, "sequential")
 
 
 def _work(contender: E2EContender, obj: BenchObject, op: str | None, plan: list[tuple[int, int]], *,
@@ -189,6 +207,26 @@ def _work(contender: E2EContender, obj: BenchObject, op: str | None, plan: list[
     def records() -> None:
         read_records(contender.open_file(obj), plan, contender.name)
 
+    def sequential() -> None:
+        if contender.name.startswith("limit:"):
+            limit = (
+                LimitRanged(contender.fs, 4)
+                if contender.name.startswith("limit:ranged")
+                else LimitGet(contender.fs)
+            )
+            try:
+                limit.run(obj, sequential_plan(obj.size, read_size=SEQUENTIAL_READ))
+            finally:
+                limit.close()
+            return
+        read_records(
+            contender.open_file(obj),
+            list(sequential_plan(obj.size, read_size=SEQUENTIAL_READ)),
+            contender.name,
+        )
+
+    if op == "sequential":
+        return sequential
     return records if op is None else parquet
 
 

@@ -1,0 +1,158 @@
+"""Parquet footer recognition: once the tail of a Parquet file is cached, predict the column chunks read next.
+
+pyarrow reads a Parquet file through a Python file object (``s3x://`` via fsspec) one range at a time:
+the footer, then each column chunk it needs, row group after row group, each ``read`` waiting for the one
+before. Its own ``S3FileSystem`` issues those ranges in parallel; a reader that only sees one ``read`` at a
+time cannot, unless it knows the layout. The footer says where every column chunk is, and a projection
+reads the *same* columns in every row group (AWS's Analytics Accelerator prefetches columns the same way).
+So when the cached tail holds a Parquet footer, :class:`ParquetPolicy` wraps the adaptive policy: a read
+that starts at a column chunk of row group g and covers some but not all of its columns prefetches those
+columns' chunks in the following row groups, in parallel, within the reader's bound and the pool's budget.
+A read of whole row groups (a full scan, ``read_row_group``) predicts nothing: sequential detection serves
+it. Parsing uses pyarrow when it is installed (it is, whenever pyarrow reads the file); without it, or on
+any doubt about the footer, nothing is predicted.
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from s3conf.readpolicy import Access, Cached, Plan, ReadPolicy, Span, missing
+
+__all__ = ["ParquetLayout", "ParquetPolicy", "footer_layout"]
+
+MAGIC = b"PAR1"
+
+
+@dataclass(frozen=True)
+class ParquetLayout:
+    """Column chunk spans per row group, and an index from chunk start to (row group, column)."""
+
+    row_groups: tuple[tuple[Span, ...], ...]
+    starts: tuple[int, ...] = field(default=(), compare=False)
+    where: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+
+    @classmethod
+    def of(cls, row_groups: Sequence[Sequence[Span]]) -> ParquetLayout:
+        chunks = sorted(
+            (span.start, g, c) for g, group in enumerate(row_groups) for c, span in enumerate(group)
+        )
+        return cls(
+            tuple(tuple(group) for group in row_groups),
+            tuple(start for start, _, _ in chunks),
+            tuple((g, c) for _, g, c in chunks),
+        )
+
+    def chunk_at(self, offset: int) -> tuple[int, int] | None:
+        """``(row group, column)`` of the chunk starting exactly at ``offset``."""
+        index = bisect.bisect_left(self.starts, offset)
+        if index < len(self.starts) and self.starts[index] == offset:
+            return self.where[index]
+        return None
+
+    def predict(self, access: Access) -> list[Span]:
+        """The chunks a projection starting with ``access`` will read in the following row groups."""
+        found = self.chunk_at(access.offset)
+        if found is None:
+            return []
+        group = found[0]
+        columns = [
+            c for c, span in enumerate(self.row_groups[group]) if access.offset <= span.start < access.end
+        ]
+        if len(columns) == len(self.row_groups[group]):
+            return []  # a whole row group: a scan, left to sequential detection
+        return [self.row_groups[g][c] for g in range(group + 1, len(self.row_groups)) for c in columns]
+
+
+class _TailFile(io.RawIOBase):
+    """A read-only file of ``size`` bytes of which only ``tail`` (the last bytes) is known."""
+
+    def __init__(self, tail: bytes | bytearray, size: int) -> None:
+        super().__init__()
+        self._tail, self._size, self._start, self._pos = tail, size, size - len(tail), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        self._pos = base + offset
+        return self._pos
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        """Bytes before the tail read as zeros: pyarrow reads a fixed footer block (64 KiB) from the end
+        and uses only the metadata, which :func:`footer_layout` checked lies inside the tail."""
+        count = max(0, min(len(buffer), self._size - self._pos))
+        head = max(0, min(count, self._start - self._pos))
+        buffer[:head] = bytes(head)
+        offset = self._pos + head - self._start
+        buffer[head:count] = self._tail[offset : offset + count - head]
+        self._pos += count
+        return count
+
+
+def footer_layout(tail: bytes | bytearray, size: int) -> ParquetLayout | None:
+    """The layout of a Parquet file whose last ``len(tail)`` bytes are ``tail``; ``None`` if unsure.
+
+    >>> footer_layout(b"not parquet", 11) is None
+    True
+    """
+    if len(tail) < 12 or tail[-4:] != MAGIC or size < len(tail):
+        return None
+    length = int.from_bytes(tail[-8:-4], "little")
+    if length + 8 > len(tail):
+        return None  # the metadata starts before the cached tail
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        return None
+    try:
+        meta = pq.read_metadata(_TailFile(tail, size))
+        groups = []
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            spans = []
+            for c in range(group.num_columns):
+                chunk = group.column(c)
+                start = chunk.data_page_offset
+                if chunk.has_dictionary_page and chunk.dictionary_page_offset:
+                    start = min(start, chunk.dictionary_page_offset)
+                spans.append(Span(start, start + chunk.total_compressed_size))
+            groups.append(spans)
+    except (OSError, ValueError):  # pyarrow's errors for a footer it cannot read
+        return None
+    return ParquetLayout.of(groups)
+
+
+@dataclass(frozen=True)
+class ParquetPolicy:
+    """A policy plus column-chunk prediction from a Parquet layout (pure, like the policy it wraps)."""
+
+    base: ReadPolicy
+    layout: ParquetLayout
+
+    @property
+    def name(self) -> str:
+        return self.base.name
+
+    def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
+        plan = self.base.plan(history, cache, size)
+        predicted = self.layout.predict(history[-1])
+        if not predicted:
+            return plan
+        held = [*cache, *(Cached(s.start, s.end) for s in (*plan.fetch, *plan.prefetch))]
+        extra = [part for span in predicted for part in missing(span, held)]
+        return Plan(fetch=plan.fetch, prefetch=(*plan.prefetch, *extra), drop=plan.drop)
+
+    def tail_length(self) -> int:
+        return self.base.tail_length()
