@@ -173,7 +173,7 @@ def s3x_contender(endpoint: Endpoint, name: str, values: dict[str, object]) -> E
         return f"{endpoint.netloc}/{obj.bucket}/{obj.key}"
 
     def counter(obj: BenchObject) -> WireCounter:
-        return wire_counter(fs._fs(endpoint.netloc, obj.bucket).client)
+        return wire_counter(fs._fs(fs._locate(path(obj), need_bucket=True)).client)
 
     return E2EContender(name, "reader", fs, path, lambda obj: fs.open(path(obj), "rb"), counter)
 

@@ -46,10 +46,10 @@ class E2ESpec:
 
     shape: ParquetShape
     records_object_size: int
-    sequential_object_size: int = 256 * MiB
     repeats: int
     seed: int
     peers: list[str]
+    sequential_object_size: int = 256 * MiB
 
 
 class _GetPerRead:

@@ -144,13 +144,13 @@ def test_close_returns_promptly_with_stalled_prefetches(
     """A fetch blocked on a body has its socket shut down: it ends inside ``close`` and frees its bytes.
     One still waiting for headers cannot be interrupted: ``close`` abandons it after its grace second."""
     proxy.add(stall)
-    config = S3Config(fragment_size=S, fragment_number=4)
+    config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=4)
     reader = S3Reader(client(proxy), moto_endpoint[1], "obj", config=config, pool=pool)
     assert reader.read(S) == DATA[:S]  # past the middle of fragment 0: fragments 1..3 are prefetched
     assert proxy.wait_for_arrivals(1 + 3)  # ...and all three are stalled inside the proxy
     if released:  # mid-body: wait until all three are reading their body (their socket is all we can stop)
         assert proxy.wait_for_stalled_bodies(3)
-        assert until(lambda: all(f.response is not None for f in reader._entries.values() if f.index))
+        assert until(lambda: all(f.response is not None for f in reader._entries.values() if f.start))
     started = time.monotonic()
     reader.close()
     assert time.monotonic() - started < 3
