@@ -269,6 +269,14 @@ def run_report(args: argparse.Namespace) -> int:
     if len(paths) > 2:
         raise ConfigError(f"report bench takes one results file, or two to compare; got {len(paths)}")
     out_dir = Path(args.out) if args.out else default_out_dir()
+    if len(paths) == 1 and paths[0].name == "e2e-results.json":  # the end-to-end table (bench --e2e)
+        from suites.bench import results
+        from suites.bench.e2e_run import e2e_markdown
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "e2e.md").write_text(e2e_markdown(*results.load(paths[0])))
+        print(f"report: {out_dir / 'e2e.md'}")
+        return 0
     if len(paths) == 2:
         build_compare(paths[0], paths[1], out_dir)
     else:

@@ -32,7 +32,7 @@ from suites.bench.e2e import (
     wire_counter,
 )
 from suites.bench.results import RunInfo, Sample, Skipped, machine_info
-from suites.bench.runner import TargetInfo, source_commit
+from suites.bench.runner import TargetInfo, object_data, source_commit
 from suites.bench.workloads import sequential_plan
 
 MiB = 1024 * 1024
@@ -104,8 +104,8 @@ def run_e2e(
     try:
         files = {f"e2e/{c}.parquet": parquet_bytes(spec.shape, c, spec.seed) for c in COMPRESSIONS}
         rng = random.Random(spec.seed)
-        files["e2e/records.bin"] = rng.randbytes(spec.records_object_size)
-        files["e2e/sequential.bin"] = rng.randbytes(spec.sequential_object_size)
+        files["e2e/records.bin"] = object_data(spec.records_object_size, spec.seed)
+        files["e2e/sequential.bin"] = object_data(spec.sequential_object_size, spec.seed + 1)
         objects = {}
         for key, data in files.items():
             client.put_object(Bucket=bucket, Key=key, Body=data)
@@ -247,6 +247,27 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _recommendation(samples: list[Sample], workload: str) -> str:
+    """The fastest s3x setting for ``workload`` by paired ratio, and how it compares to the peers."""
+    ours = sorted({s.contender for s in samples if s.workload == workload and s.contender.startswith("s3x:")})
+    if not ours:
+        return "No s3x measurement."
+    speed = {name: paired(samples, workload, name, "s3x:default") or 1.0 for name in ours}  # >1: faster
+    best = max(ours, key=lambda name: speed[name])
+    setting = "the defaults" if best == "s3x:default" else f"`s3.spi.read.policy={best.split(':')[1]}`"
+    peers = [
+        f"{peer} {ratio:.2f}x"
+        for peer in ("peer:pyarrow", "peer:s3fs", "peer:obstore")
+        if (ratio := paired(samples, workload, "s3x:default", peer)) is not None
+    ]
+    within = " (the default is within 10 %)" if speed[best] <= 1.1 else ""
+    return (
+        f"Recommendation: {setting} (env `S3_SPI_READ_POLICY`){within}; "
+        f"best is {speed[best]:.2f}x the default. "
+        f"Default vs peers (their time / ours): {', '.join(peers) or 'n/a'}."
+    )
+
+
 def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) -> str:
     """Per workload: every contender's median time, CPU, GETs and bytes, and paired ratios to s3x:default."""
     workloads = sorted({s.workload for s in samples})
@@ -289,7 +310,7 @@ def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) ->
                 f"{'n/a' if fetched is None or not needed else f'{fetched / needed:.2f}'} | "
                 f"{'n/a' if ratio is None else f'{ratio:.2f}x'} |"
             )
-        lines.append("")
+        lines += ["", _recommendation(samples, workload), ""]
     if skipped:
         lines += ["## Skipped", ""] + [f"- {s.contender}: {s.reason}" for s in skipped] + [""]
     return "\n".join(lines)

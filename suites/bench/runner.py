@@ -78,7 +78,7 @@ def source_commit() -> dict[str, Any]:
     return {"id": commit, "dirty": bool(status.strip())}
 
 
-def _object_data(size: int, seed: int) -> bytes:
+def object_data(size: int, seed: int) -> bytes:
     """``size`` bytes of seeded pseudo-random data (a repeated random 1 MiB block: not compressible)."""
     block = random.Random(seed).randbytes(min(size, UPLOAD_BLOCK))
     return (block * (size // len(block) + 1))[:size]
@@ -89,7 +89,7 @@ def upload_objects(client: Any, bucket: str, sizes: set[int], seed: int) -> dict
     objects = {}
     for size in sorted(sizes):
         key = f"bench/{size}.bin"
-        client.put_object(Bucket=bucket, Key=key, Body=_object_data(size, seed))
+        client.put_object(Bucket=bucket, Key=key, Body=object_data(size, seed))
         objects[size] = BenchObject(bucket, key, size)
     return objects
 
