@@ -193,6 +193,8 @@ def _applies(contender: str, parquet: bool, op: str | None) -> bool:
         return op == "sequential"
     if contender == "limit:get":
         return op in (None, "sequential")
+    if contender == "limit:memory":
+        return op not in (None, "sequential")
     return parquet or op in (None, "sequential")
 
 
