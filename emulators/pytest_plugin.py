@@ -64,6 +64,16 @@ class RunningTarget:
         """A new boto3 client for this target; ``config`` goes to ``botocore.config.Config``."""
         return boto3_client(self.endpoint, **config)
 
+    def describe(self) -> dict[str, Any]:
+        """What reports record about the running target: endpoint URL, version, launch flags, capabilities."""
+        flags = self.emulator.launch_flags if self.emulator is not None else ()
+        return {
+            "endpoint": self.endpoint.url,
+            "version": self.endpoint.version,
+            "launch_flags": [str(flag) for flag in flags],
+            "capabilities": self.capabilities.as_dict(),
+        }
+
 
 @dataclass
 class TargetPool:

@@ -11,18 +11,17 @@ with exit code 3 instead of reporting every check as failed.
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 import os
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from emulators.base import Capabilities
 from emulators.buckets import create_bucket, remove_bucket, unique_bucket_name
+from emulators.pytest_plugin import RunningTarget
 from emulators.registry import server_name
 from s3conf.s3errors import is_auth_failure
 from suites.conformance.catalog import Check, all_checks
@@ -108,30 +107,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-def _describe(target: Any) -> dict[str, Any]:
-    emulator = getattr(target, "emulator", None)
-    capabilities = getattr(target, "capabilities", None)
-    return {
-        "endpoint": target.endpoint.url,
-        "version": target.endpoint.version,
-        "launch_flags": [str(flag) for flag in getattr(emulator, "launch_flags", None) or []],
-        "capabilities": (
-            dataclasses.asdict(capabilities)
-            if dataclasses.is_dataclass(capabilities) and not isinstance(capabilities, type)
-            else {}
-        ),
-    }
-
-
 class ConformanceSession:
     """The per-target state: one client, one shared bucket (in the target's region), the bucket prefix."""
 
-    def __init__(self, target: Any, bucket_prefix: str) -> None:
+    def __init__(self, target: RunningTarget, bucket_prefix: str) -> None:
         self.target = target
         self.bucket_prefix = bucket_prefix
         self.client = make_conformance_client(target.endpoint)
         self.bucket = unique_bucket_name(bucket_prefix)
-        self.capabilities: Capabilities = getattr(target, "capabilities", None) or Capabilities()
+        self.capabilities: Capabilities = target.capabilities
 
     def open(self) -> None:
         """Create the shared bucket; stop the whole run on an authentication error."""
@@ -165,16 +149,18 @@ class ConformanceSession:
 
 
 @pytest.fixture(scope="session")
-def conformance_session(target: Any, request: pytest.FixtureRequest) -> Iterator[ConformanceSession]:
+def conformance_session(
+    target: RunningTarget, request: pytest.FixtureRequest
+) -> Iterator[ConformanceSession]:
     """One shared bucket per target for the whole run, emptied and deleted at the end.
 
     Bucket names are ``<prefix>s3conf-<hex>``: ``--bucket-prefix`` when given, else the target's own
     prefix (shared stores such as AWS need one).
     """
     config = request.config
-    prefix = config.getoption("--bucket-prefix", default=None) or getattr(target, "bucket_prefix", "")
+    prefix = config.getoption("--bucket-prefix", default=None) or target.bucket_prefix
     session = ConformanceSession(target, prefix)
-    config.stash.setdefault(TARGETS_KEY, {})[target.name] = _describe(target)
+    config.stash.setdefault(TARGETS_KEY, {})[target.name] = target.describe()
     session.open()
     yield session
     config.stash.setdefault(LEFTOVERS_KEY, []).extend(f"{target.name}:{b}" for b in session.close())
