@@ -348,7 +348,7 @@ def translate_error(
     where = f"s3x://{endpoint}" if endpoint else "s3:/"
     location = f"{where}/{bucket}/{key}" if key is not None else f"{where}/{bucket}"
     if not isinstance(error, ClientError):
-        return TransferError(errno.EIO, _transport_failure(error, endpoint), location)
+        return TransferError(errno.EIO, transport_failure(error, endpoint), location)
     code = error_code(error)
     status = error_status(error)
     operation = getattr(error, "operation_name", "request")
@@ -363,14 +363,14 @@ def translate_error(
     return TransferError(errno.EIO, f"{operation} failed ({code}, HTTP {status})", location)
 
 
-def _transport_failure(error: Exception, endpoint: str | None) -> str:
+def transport_failure(error: Exception, endpoint: str | None) -> str:
     """Why a request got no S3 answer, naming ``host:port`` and, where it helps, the setting to change.
 
     botocore's connection errors carry the URL they tried (``endpoint_url``), which names the server even
     when the caller did not pass ``endpoint``; the URL never holds credentials.
 
     >>> from botocore.exceptions import EndpointConnectionError
-    >>> _transport_failure(EndpointConnectionError(endpoint_url="http://127.0.0.1:9/b/k"), None)
+    >>> transport_failure(EndpointConnectionError(endpoint_url="http://127.0.0.1:9/b/k"), None)
     'request to 127.0.0.1:9 failed (EndpointConnectionError)'
     """
     url = getattr(error, "kwargs", {}).get("endpoint_url")

@@ -153,6 +153,15 @@ class StorageOptions:
             raise ConfigError(
                 "storage option anon=True sends unsigned requests: drop 'key'/'secret'/'profile'"
             )
+        profile = values.get("profile")
+        if profile is not None:
+            import boto3
+
+            available = boto3.session.Session().available_profiles
+            if profile not in available:
+                raise ConfigError(
+                    f"storage option profile {profile!r} not found (profiles: {sorted(available)})"
+                )
         verify = values.get("verify")
         if verify is not None and not isinstance(verify, bool | str):
             raise ConfigError(f"storage option 'verify' must be a bool or a CA bundle path, got {verify!r}")
@@ -166,7 +175,7 @@ class StorageOptions:
             token=token,
             anonymous=anonymous,
             verify=verify,
-            profile=values.get("profile"),
+            profile=profile,
             config_kwargs=config_kwargs,
         )
 

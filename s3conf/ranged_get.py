@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from s3conf.client import error_code, error_status, operation_deadline, translate_error
+from s3conf.client import error_code, error_status, operation_deadline, translate_error, transport_failure
 from s3conf.errors import S3ConfError, TransferError
 
 if TYPE_CHECKING:
@@ -388,6 +388,7 @@ def _retry_loop(
             if cancel.wait(delay):
                 raise CancelledError
             delay *= 2
+    why = transport_failure(last, None) if isinstance(last, BotoCoreError) else f"({type(last).__name__})"
     raise TransferError(
-        errno.EIO, f"GET failed after {tried} attempts ({type(last).__name__})", f"s3://{bucket}/{key}"
+        errno.EIO, f"GET failed after {tried} attempts: {why}", f"s3://{bucket}/{key}"
     ) from last
