@@ -37,6 +37,24 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def fsspec_abstract(session: nox.Session) -> None:
+    """fsspec's own abstract test suites, the whole matrix, against s3x:// on moto and SeaweedFS."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "suites/fileaccess/test_fsspec_abstract.py",
+        "--target",
+        "moto",
+        "--target",
+        "seaweedfs",
+        *session.posargs,
+        env={"S3CONF_FSSPEC_ABSTRACT": "full"},
+    )
+
+
+@nox.session(python=PYTHON)
 def conformance(session: nox.Session) -> None:
     """Run the conformance catalog on every locally available target and write the reports."""
     session.install("-e", ".[conformance,servers,containers]")

@@ -55,7 +55,7 @@ from fsspec.utils import stringify_path
 from s3conf.client import make_client, translate_error
 from s3conf.config import current_overrides
 from s3conf.endpoint import Endpoint
-from s3conf.errors import InvalidURIError, ObjectNotFoundError
+from s3conf.errors import InvalidURIError, ObjectExistsError, ObjectNotFoundError
 from s3conf.fs import FileStat, S3FileSystem, parse_mode
 from s3conf.fsspec_locations import PREFIX, Location, locate
 from s3conf.fsspec_options import StorageOptions
@@ -517,12 +517,24 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         cache_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
-        parse_mode(mode)  # refuse r+/a/w+ before touching the network
+        kind, _ = parse_mode(mode)  # refuse r+/a/w+ before touching the network
         where = self._locate(path, need_bucket=True)
+        fs = self._fs(where)
+        if kind == "x" and fs.is_file("/" + where.key):
+            # fsspec callers expect "xb" to fail at open; the upload still sends If-None-Match: *,
+            # so a key created in between is not replaced either.
+            raise ObjectExistsError(17, "exclusive create: the key exists", where.url())
         if "r" not in mode:
-            return self._fs(where).open("/" + where.key, mode)
+            return fs.open("/" + where.key, mode)
         policy = kwargs.get("policy") or CACHE_TYPE_POLICIES.get(str(kwargs.get("cache_type")))
-        return self._fs(where).open("/" + where.key, mode, policy=policy)
+        return fs.open("/" + where.key, mode, policy=policy)
+
+    def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
+        """Write ``value``; ``mode="create"`` is an atomic exclusive create (``If-None-Match: *``)."""
+        if mode not in ("overwrite", "create"):
+            raise ValueError(f"pipe_file mode must be 'overwrite' or 'create', got {mode!r}")
+        with self.open(path, "xb" if mode == "create" else "wb") as handle:
+            handle.write(value)
 
     # -- ranges ---------------------------------------------------------------------------------------
     def cat_file(self, path: str, start: int | None = None, end: int | None = None, **kwargs: Any) -> bytes:
@@ -598,27 +610,37 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
                 fs.rmdir("/" + where.key)
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
+        """Create a bucket if asked for one; for keys, write nothing (as s3fs does).
+
+        Directories are inferred from keys, so a directory exists once something is written under it;
+        an empty marker would outlive its contents. :meth:`s3conf.fs.S3FileSystem.mkdir` writes one for
+        those who want it.
+        """
         where = self._locate(path, need_bucket=True)
-        fs = self._fs(where)
         if where.key:
-            fs.mkdir("/" + where.key, parents=create_parents, exist_ok=True)
-        else:
+            return
+        fs = self._fs(where)
+        try:
             fs.client.create_bucket(Bucket=where.bucket)
+        except (ClientError, BotoCoreError) as error:
+            raise translate_error(error, where.bucket, None, endpoint=where.hostport) from error
 
     def makedirs(self, path: str, exist_ok: bool = False) -> None:
-        """Create a bucket if asked for one; for keys, write nothing.
-
-        fsspec calls this before every write (``auto_mkdir``) and a write already makes its parents
-        exist (directories are inferred from keys), so no marker objects are left behind. An explicit
-        :meth:`mkdir` does write a marker.
-        """
+        """Create a bucket if asked for one and it is missing; for keys, write nothing (see :meth:`mkdir`)."""
         where = self._locate(path, need_bucket=True)
         if not where.key and not (exist_ok and self.exists(path)):
             self.mkdir(path)
 
     def cp_file(self, path1: str, path2: str, **kwargs: Any) -> None:
+        """Copy one object (server-side within a store); a directory copies as nothing.
+
+        fsspec's recursive ``copy`` hands directories to ``cp_file`` too; an S3 directory exists only
+        through the keys under it, which ``copy`` copies one by one.
+        """
         source = self._locate(path1, need_bucket=True)
         destination = self._locate(path2, need_bucket=True)
+        if self.info(path1)["type"] == "directory":
+            return
         same_store = (source.hostport, source.bucket) == (destination.hostport, destination.bucket)
         if same_store and self._credentials_for(source) == self._credentials_for(destination):
             self._fs(source).copy("/" + source.key, "/" + destination.key)

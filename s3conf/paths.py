@@ -52,6 +52,34 @@ def _normalized(parts: Iterable[str], absolute: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
+class PathFlag(int):
+    """A bool that can also be called: ``flag`` and ``flag()`` give the same truth value.
+
+    pathlib spells ``is_absolute()`` as a method, while :class:`S3Path` has always had a property; a
+    callable flag serves both without breaking either (``bool`` cannot be subclassed, so this is an
+    ``int`` of 0 or 1 that prints as ``True``/``False``).
+
+    >>> PathFlag(True), PathFlag(True)(), PathFlag(False) == False, PathFlag(1) == True
+    (True, True, True, True)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, value: object) -> PathFlag:
+        return super().__new__(cls, bool(value))
+
+    def __call__(self) -> bool:
+        return bool(self)
+
+    def __repr__(self) -> str:
+        return repr(bool(self))
+
+    __str__ = __repr__
+
+
+_STORE_QUERIES = frozenset({"is_dir", "is_file", "exists", "stat", "iterdir", "glob", "open", "read_bytes"})
+
+
 class S3Path:
     """A path in one bucket of one endpoint: (location, absolute?, parts, directory?).
 
@@ -131,9 +159,18 @@ class S3Path:
         return name[dot:] if 0 < dot < len(name) - 1 else ""
 
     @property
-    def is_absolute(self) -> bool:
-        """Whether the path starts at the bucket root (a leading ``/``)."""
-        return self._absolute
+    def is_absolute(self) -> PathFlag:
+        """Whether the path starts at the bucket root (a leading ``/``).
+
+        Both spellings work: ``p.is_absolute`` (this class's property, kept for existing callers) and
+        ``p.is_absolute()`` (pathlib's method). The value is a :class:`PathFlag`, which compares, hashes
+        and tests like the bool; only an identity test (``p.is_absolute is True``) sees the difference.
+
+        >>> p = S3Path("b-1", "/a")
+        >>> p.is_absolute, p.is_absolute(), bool(S3Path("b-1", "a").is_absolute)
+        (True, True, False)
+        """
+        return PathFlag(self._absolute)
 
     @property
     def is_directory(self) -> bool:
@@ -295,6 +332,20 @@ class S3Path:
             return NotImplemented
         mine, theirs = self._order_key(other)
         return mine >= theirs
+
+    def __getattr__(self, name: str) -> object:
+        """Point pathlib users who reach for ``is_dir()`` & co. to where the answer lives.
+
+        :class:`S3Path` is a pure path (no I/O), like pathlib's ``PurePath``; whether a directory or
+        object exists is a question for the store. ``is_directory`` only says how the path is spelled.
+        """
+        if name in _STORE_QUERIES:
+            raise AttributeError(
+                f"S3Path is a pure path (no I/O) and has no {name}(): ask the store with "
+                f"s3conf.fs.S3FileSystem(bucket).{name}(path) or UPath(path.as_uri()).{name}(); "
+                "is_directory tells whether the path is spelled as a directory"
+            )
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __str__(self) -> str:
         if not self._parts:
