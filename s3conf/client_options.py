@@ -43,6 +43,8 @@ class ClientOptions:
         verify: ``False`` to skip TLS verification, or the path of a CA bundle; ``None`` = boto3's default.
         profile: a named profile from the AWS config files for credentials.
         config_kwargs: ``botocore.config.Config`` arguments, applied over s3conf's own.
+        ambient: a digest of the environment boto3's default credential chain reads (``AWS_*``), so a
+            client built before those variables changed is not reused after; never the values.
     """
 
     session_token: Secret | None = None
@@ -50,6 +52,7 @@ class ClientOptions:
     verify: bool | str | None = None
     profile: str | None = None
     config_kwargs: tuple[tuple[str, Any], ...] = ()
+    ambient: str = ""
 
     def __repr__(self) -> str:
         token = MASK if self.session_token is not None else None
@@ -73,4 +76,4 @@ class ClientOptions:
     def cache_key(self) -> tuple[Any, ...]:
         """A hashable identity for client caching (config values may be dicts, so they are serialised)."""
         config = json.dumps(self.config_kwargs, sort_keys=True, default=repr)
-        return (self.session_token, self.anonymous, self.verify, self.profile, config)
+        return (self.session_token, self.anonymous, self.verify, self.profile, config, self.ambient)

@@ -27,9 +27,10 @@ Decisions:
 * **Failures are not absence**: ``exists``/``isfile``/``isdir``/``glob``/``find``/``walk`` read only a 404
   or an empty listing as "not there"; rejected credentials, refusals and unreachable servers raise,
   naming ``host:port`` (s3fs behaves the same). fsspec's defaults swallow every error; these do not.
-* **The instance cache follows the environment**: a digest of the ``S3_*``/``FS_S3A_*`` variables and
-  process overrides is part of the token, so changing ``S3_SPI_ENDPOINT_PROTOCOL`` takes effect for
-  the next ``fsspec.filesystem("s3x")`` instead of being read once at first use.
+* **The instance cache follows the environment**: a digest of the ``S3_*``/``FS_S3A_*``/``AWS_*``
+  variables and process overrides is part of the token (and of its clients' cache key), so changing
+  ``S3_SPI_ENDPOINT_PROTOCOL`` or ``AWS_ACCESS_KEY_ID`` takes effect for the next
+  ``fsspec.filesystem("s3x")`` instead of being read once at first use.
 * **No process-wide state**: an instance pickles as its options (fsspec's ``__reduce__``), so Dask workers
   rebuild the same file system, credentials included, from what they are sent.
 """
@@ -67,7 +68,7 @@ __all__ = ["CACHE_TYPE_POLICIES", "S3XFileSystem"]
 _DIGEST_KEY = secrets.token_bytes(32)
 _SECRET_OPTIONS = ("secret", "token", "url_secret")
 _SECRET_CLIENT_KWARGS = ("aws_secret_access_key", "aws_session_token")
-_ENVIRONMENT_PREFIXES = ("S3_", "FS_S3A_")
+_ENVIRONMENT_PREFIXES = ("S3_", "FS_S3A_", "AWS_")
 
 Credentials = tuple[str, Secret]
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -203,6 +204,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         self._filesystems: dict[tuple[Any, ...], S3FileSystem] = {}
         self._lock = threading.Lock()
         self._scopes = threading.local()
+        self._environment = environment or ""
 
     def __repr__(self) -> str:
         if self._url_credentials is not None:
@@ -270,9 +272,8 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             secret_key=credentials[1] if credentials else None,
             path_style=True,
         )
-        return endpoint, make_client(
-            endpoint, self.config, self.options.client_options(url_credentials=from_url)
-        )
+        options = self.options.client_options(url_credentials=from_url, ambient=self._environment)
+        return endpoint, make_client(endpoint, self.config, options)
 
     def _fs(self, where: Location) -> S3FileSystem:
         """The (cached) one-bucket file system for ``where``, signed with the right credentials."""

@@ -216,7 +216,7 @@ class StorageOptions:
         """``http`` or ``https`` for ``hostport``: ``endpoint_url``'s scheme for its host, else default."""
         return dict(self.host_protocols).get(hostport.lower(), self.protocol)
 
-    def client_options(self, *, url_credentials: bool) -> ClientOptions:
+    def client_options(self, *, url_credentials: bool, ambient: str = "") -> ClientOptions:
         """Client settings; a URL's own credentials sign its requests, without this instance's token."""
         return ClientOptions.from_config_kwargs(
             self.config_kwargs,
@@ -224,4 +224,5 @@ class StorageOptions:
             anonymous=self.anonymous and not url_credentials,
             verify=self.verify,
             profile=self.profile,
+            ambient=ambient,
         )
