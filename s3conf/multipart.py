@@ -46,6 +46,7 @@ from s3conf.errors import (
     MultipartAbortError,
     ObjectExistsError,
     TransferError,
+    UnsupportedOperationError,
 )
 from s3conf.s3errors import PRECONDITION_CODES, UNIMPLEMENTED_CODES
 
@@ -280,7 +281,13 @@ class MultipartUpload:
             CopySourceRange=f"bytes={first}-{last}",
             **condition,
         )
-        return self._record(UploadedPart(number, str(response["CopyPartResult"]["ETag"]), last - first + 1))
+        etag = response.get("CopyPartResult", {}).get("ETag")
+        if not etag:  # rclone answers 200 with an empty result: no server-side part copy there
+            raise UnsupportedOperationError(
+                f"the store answered UploadPartCopy for part {number} of s3://{self.bucket}/{self.key} "
+                "without a CopyPartResult ETag: it does not support server-side multipart copy"
+            )
+        return self._record(UploadedPart(number, str(etag), last - first + 1))
 
     def complete(self) -> dict[str, Any]:
         """Publish the object from the finished parts (``If-None-Match: *`` for an exclusive create).
