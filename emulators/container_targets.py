@@ -18,7 +18,6 @@ Where the credentials go (never on a command line):
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from emulators.base import Capabilities
@@ -155,17 +154,12 @@ class MinIOEmulator(ContainerEmulator):
 
 
 class LocalStackEmulator(ContainerEmulator):
-    """LocalStack's S3 (optional extra ``localstack``); it accepts any credentials."""
+    """LocalStack's S3 from its published image (the image is all it needs); any credentials pass."""
 
     name = "localstack"
     image = "localstack/localstack:latest"
     container_port = 4566
     capabilities = Capabilities(virtual_host_addressing=False, auth_enforced=False)
-
-    def available(self) -> tuple[bool, str]:
-        if importlib.util.find_spec("localstack") is None:
-            return False, "the localstack package is not installed (pip install 's3conf[localstack]')"
-        return super().available()
 
     def environment(self) -> dict[str, str]:
         return {"SERVICES": "s3", "EAGER_SERVICE_LOADING": "1"}
