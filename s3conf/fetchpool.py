@@ -14,12 +14,13 @@ reserves their bytes against one budget, ``s3.spi.read.max-inflight-bytes``:
 
 A reservation lasts as long as the fragment lives in a reader's cache (in flight or downloaded), so the
 budget bounds memory, not just open requests. **The bound, exactly:** prefetches never take the total
-past ``max_inflight_bytes``; demand fetches may, by the fragments being fetched on demand. A demand miss
-first drops the reader's fragments outside its new window, so R readers reading sequentially hold at most
-``max_inflight_bytes + R x S``, and no reader ever holds more than ``N x S`` (so never more than
-``R x N x S`` in all). A hard limit that made demand fetches wait would deadlock a program that reads
-several files in turn from one thread while each holds fragments; the suite
-``suites/fileaccess/test_reader_budget.py`` measures the bound with 64 readers and a 4-fragment budget.
+past ``max_inflight_bytes``; demand fetches may, by the bytes being fetched on demand. A demand miss
+first drops the reader's fragments outside its new window, so R readers hold at most
+``max_inflight_bytes + R x F``, F the largest single fetch their read policy makes (the fragment size S
+under ``sequential``; a small object read whole under ``adaptive``). A hard limit that made demand
+fetches wait would deadlock a program that reads several files in turn from one thread while each holds
+fragments; ``suites/fileaccess/test_reader_budget.py`` measures the bound with 64 readers and a
+4-fragment budget.
 Demand fetches run in the caller's thread, never in the pool, so a pool busy with other readers'
 prefetches cannot stall a read either.
 
