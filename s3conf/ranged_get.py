@@ -30,6 +30,7 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from s3conf.client import error_code, error_status, operation_deadline, translate_error, transport_failure
 from s3conf.errors import S3ConfError, TransferError
+from s3conf.s3errors import TRANSIENT_CODES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,9 +53,6 @@ __all__ = [
 CHUNK = 1024 * 1024
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
-_TRANSIENT_CODES = frozenset(
-    {"SlowDown", "RequestTimeout", "Throttling", "ThrottlingException", "InternalError", "ServiceUnavailable"}
-)
 
 
 class CancelledError(Exception):
@@ -366,7 +364,7 @@ def _retry_loop(
             code, status = error_code(error), error_status(error)
             if code == "PreconditionFailed" or status == 412:
                 raise changed_error() from error
-            if code not in _TRANSIENT_CODES and (status is None or status < 500):
+            if code not in TRANSIENT_CODES and (status is None or status < 500):
                 raise translate_error(error, bucket, key) from error
             last = error
         except TransferError as error:
