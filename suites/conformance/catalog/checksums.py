@@ -156,8 +156,17 @@ SDK_PATH_WHY = (
 )
 
 
+_SDK_CLIENTS: dict[str, Any] = {}
+
+
 def _sdk_default_client(ctx: CheckContext) -> Any:
-    """A client with the SDK defaults, sending its checksum as a trailer as it does over TLS."""
+    """A client with the SDK defaults, sending its checksum as a trailer as it does over TLS.
+
+    One per endpoint for the run (clients are thread-safe and slow to build on a loaded machine).
+    """
+    cached = _SDK_CLIENTS.get(ctx.endpoint.url)
+    if cached is not None:
+        return cached
     client = make_conformance_client(
         ctx.endpoint,
         request_checksum_calculation="when_supported",
@@ -171,6 +180,7 @@ def _sdk_default_client(ctx: CheckContext) -> Any:
 
     for operation in ("PutObject", "UploadPart"):
         client.meta.events.register(f"before-call.s3.{operation}", trailer)
+    _SDK_CLIENTS[ctx.endpoint.url] = client
     return client
 
 

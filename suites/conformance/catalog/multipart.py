@@ -488,7 +488,7 @@ def part_resend_first_finishes_last(ctx: CheckContext) -> None:
         def overtake() -> None:
             # A short timeout: a store that makes the second upload wait for the first would
             # otherwise hold both until the client gives up.
-            quick = make_conformance_client(ctx.endpoint, read_timeout=3)
+            quick = make_conformance_client(ctx.endpoint, read_timeout=2)
             try:
                 quick.upload_part(Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=1, Body=second)
             except (ClientError, BotoCoreError) as error:
