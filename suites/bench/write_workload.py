@@ -293,6 +293,9 @@ def render(document: dict[str, Any]) -> str:
         run["command"],
         "```",
         "",
+        "and rebuild this page from the saved results with "
+        "`s3conf report bench reports/samples/bench/write-results.json`.",
+        "",
         f"Target **{run['target']}** ({run.get('target_version') or 'version unknown'}). Machine: "
         f"{run['machine']}. Commit {run.get('commit', 'unknown')}. {run['repeats']} repeats, seed "
         f"{run['seed']}, object {format_size(run['object_size'])} written from memory in 1 MiB "
@@ -439,3 +442,12 @@ def run_write_bench(args: argparse.Namespace) -> int:
     (out_dir / "write.md").write_text(render(document))
     print(f"results: {out_dir / 'write-results.json'}\nreport: {out_dir / 'write.md'}")
     return 0
+
+
+def rebuild_write_report(results: Path, out_dir: Path) -> Path:
+    """``s3conf report bench .../write-results.json``: the Markdown again from the saved run."""
+    document = json.loads(results.read_text())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "write.md"
+    target.write_text(render(document))
+    return target

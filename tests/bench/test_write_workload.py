@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
 
 from emulators.clients import boto3_client
+from s3conf.cli import main
 from s3conf.endpoint import Endpoint
 from suites.bench.write_workload import BASELINE, WriteSample, measure, paired_ratios, render
 
@@ -81,3 +83,9 @@ def test_paired_ratios_only_pair_samples_of_the_same_repeat() -> None:
         WriteSample("b", 1, 2, 1, 9.0, 0.1),  # no baseline in repeat 1: not paired
     ]
     assert paired_ratios(samples, "a") == {"b": [2.0]}
+
+
+def test_the_committed_sample_rebuilds_from_its_results(tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parents[2] / "reports" / "samples" / "bench"
+    assert main(["report", "bench", str(samples / "write-results.json"), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "write.md").read_text() == (samples / "write.md").read_text()
