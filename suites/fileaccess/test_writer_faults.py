@@ -16,40 +16,30 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from emulators.clients import boto3_client
 from emulators.faultproxy import Fault, FaultProxy
+from s3conf.client import REQUEST_ATTEMPTS
 from s3conf.config import S3Config
 from s3conf.errors import TransferError
 from s3conf.multipart import abort_pending_uploads, list_pending_uploads
 from s3conf.writer import MIN_PART_SIZE, S3Writer
 
 SMALL_PARTS = S3Config(multipart_threshold=MIN_PART_SIZE, multipart_part_size=MIN_PART_SIZE)
-ATTEMPTS = 3
-"""botocore attempts per request in these tests (standard retry mode)."""
+ATTEMPTS = REQUEST_ATTEMPTS
+"""Attempts per upload request of an s3conf client (its one retry layer)."""
 _INTERNAL_ERROR = b"<Error><Code>InternalError</Code><Message>injected</Message></Error>"
 
 
 @pytest.fixture
-def proxy(target: Any) -> Iterator[FaultProxy]:
+def proxy(target: Any, fault_proxy: FaultProxy) -> FaultProxy:
+    """The shared fault proxy, on targets with multipart uploads."""
     if not target.capabilities.multipart:
         pytest.skip(f"{target.name} has no multipart uploads (capabilities.multipart is false)")
-    with FaultProxy(target.endpoint) as faults:
-        yield faults
-
-
-def _proxied_client(proxy: FaultProxy) -> Any:
-    return boto3_client(
-        proxy.endpoint,
-        retries={"max_attempts": ATTEMPTS, "mode": "standard"},
-        connect_timeout=5,
-        read_timeout=60,
-    )
+    return fault_proxy
 
 
 def _object_body(s3_client: Any, bucket: str, key: str) -> bytes | None:
@@ -98,13 +88,13 @@ _COMPLETE: dict[str, Any] = {"method": "POST", "path_contains": "?uploadId="}
         "complete-committed-answer-lost",
     ],
 )
-def test_faults_leave_the_right_object_or_none(
-    proxy: FaultProxy, s3_client: Any, bucket: str, rule: dict[str, Any], fails: bool
+def test_faults_leave_the_right_object_or_none(  # noqa: PLR0917 - fixtures and parameters
+    proxy: FaultProxy, proxied_client: Any, s3_client: Any, bucket: str, rule: dict[str, Any], fails: bool
 ) -> None:
     fault = Fault(**rule)  # a fresh rule per target: a Fault counts what it applied
     proxy.add(fault)
     data = os.urandom(2 * MIN_PART_SIZE + 4096)
-    writer = S3Writer(_proxied_client(proxy), bucket, "faulty", config=SMALL_PARTS)
+    writer = S3Writer(proxied_client, bucket, "faulty", config=SMALL_PARTS)
     if fails:
         with pytest.raises(TransferError, match="faulty"):  # noqa: PT012 - the failure may surface in either
             _write(writer, data)
