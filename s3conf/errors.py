@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import io
+from collections.abc import Sequence
 
 
 class S3ConfError(Exception):
@@ -65,6 +66,27 @@ class ConditionalWriteUnsupportedError(UnsupportedOperationError):
 
 class TransferError(S3ConfError, OSError):
     """A transfer failed after its retries were exhausted."""
+
+
+class BulkTransferError(TransferError):
+    """A batch of a bulk copy (:func:`s3conf.bulk.copy_files`) failed.
+
+    ``failed`` holds the requests that did not complete (named in the message too) and ``messages``
+    the transfer's own error lines (s5cmd's, or the built-in transfer's), secrets redacted.
+    """
+
+    failed: tuple[object, ...] = ()
+    messages: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, failed: Sequence[object], messages: Sequence[str], how: str) -> BulkTransferError:
+        """The error for a batch whose ``failed`` requests did not complete; ``how`` says what ran it."""
+        names = "; ".join(str(request) for request in failed)
+        details = "\n".join(messages)
+        error = cls(errno.EIO, f"bulk copy failed for {len(failed)} file(s) ({how}): {names}\n{details}")
+        error.failed = tuple(failed)
+        error.messages = tuple(messages)
+        return error
 
 
 class MultipartAbortError(TransferError):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -32,6 +32,7 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from s3conf.bulk import CopyRequest, copy_files
 from s3conf.client import error_code, make_client, translate_error
 from s3conf.config import S3Config
 from s3conf.endpoint import Endpoint
@@ -551,6 +552,18 @@ class S3FileSystem:
         ]
         pool = FetchPool.shared(self.config)
         run_parts(upload, jobs, pool, max_in_flight=self.config.max_parts_in_flight)
+
+    def copy_files(self, requests: Sequence[CopyRequest]) -> None:
+        """Copy many files between this bucket and local disk in batches (Flink FLIP-444).
+
+        Through ``s3.s5cmd.path`` when it is set, else a built-in parallel transfer; see
+        :mod:`s3conf.bulk` for batching, credentials and failure handling.
+
+        Raises:
+            ConfigError: ``s3.s5cmd.path`` is missing or not executable.
+            BulkTransferError: a batch failed, naming the files that did not copy.
+        """
+        copy_files(self, requests)
 
     def move(self, source: S3Path | str, destination: S3Path | str) -> None:
         """Copy then delete the source. Not atomic: S3 has no rename, so a crash can leave both."""
