@@ -42,6 +42,7 @@ import hashlib
 import hmac
 import io
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -50,17 +51,20 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.spec import AbstractFileSystem, _Cached
-from fsspec.utils import stringify_path
+from fsspec.utils import isfilelike, stringify_path
 
 from s3conf.client import make_client, translate_error
 from s3conf.config import current_overrides
 from s3conf.endpoint import Endpoint
 from s3conf.errors import InvalidURIError, ObjectExistsError, ObjectNotFoundError
+from s3conf.fetchpool import fetch_worker_count
 from s3conf.fs import FileStat, S3FileSystem, parse_mode
 from s3conf.fsspec_locations import PREFIX, Location, locate
 from s3conf.fsspec_options import StorageOptions
 from s3conf.listing import directory_prefix
+from s3conf.multipath import OMITTED, check_on_error, run_each
 from s3conf.redaction import MASK, Secret
 
 __all__ = ["CACHE_TYPE_POLICIES", "S3XFileSystem"]
@@ -72,7 +76,9 @@ _ENVIRONMENT_PREFIXES = ("S3_", "FS_S3A_", "AWS_")
 
 Credentials = tuple[str, Secret]
 _F = TypeVar("_F", bound=Callable[..., Any])
+_GLOB_MAGIC = re.compile(r"[*?\[]")
 _UNBOUNDED = 1 << 62  # an end past any object: read_ranges cuts ranges at the object's end
+_COPY_CHUNK = 8 << 20  # get/put copy in pieces of this size, whatever the object size
 
 #: fsspec ``cache_type`` values and the read policy that serves the same intent (``policy=`` wins).
 CACHE_TYPE_POLICIES = {
@@ -91,6 +97,12 @@ CACHE_TYPE_POLICIES = {
 def _digest(text: str) -> str:
     """A keyed (per-process random key) digest: tells secrets apart without revealing them."""
     return hmac.new(_DIGEST_KEY, text.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _copy_rest(reader: Any, first: bytes, target: Any) -> None:
+    target.write(first)
+    while chunk := reader.read(_COPY_CHUNK):
+        target.write(chunk)
 
 
 class _TokenSecret(Secret):
@@ -205,6 +217,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         self._lock = threading.Lock()
         self._scopes = threading.local()
         self._environment = environment or ""
+        self._collecting = threading.local()  # get/put: the pairs fsspec expanded, to run concurrently
 
     def __repr__(self) -> str:
         if self._url_credentials is not None:
@@ -328,23 +341,39 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
                     entries = []
         return entries if detail else [entry["name"] for entry in entries]
 
-    def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+    def info(self, path: Any, on_error: str = "raise", **kwargs: Any) -> Any:
+        """The entry of ``path``; for a list of paths, the entries in order, fetched concurrently.
+
+        A list is fsspec's multi-path convention extended to ``info``: ``on_error`` (``"raise"``,
+        ``"omit"`` or ``"return"``, see :mod:`s3conf.multipath`) says what a failing path gives.
+        """
+        if isinstance(path, list):
+            return self._each(self.info, path, on_error)
         where = self._locate(path)
         if not where.bucket:
             return {"name": where.hostport, "size": 0, "type": "directory"}
         stat = self._fs(where).stat("/" + where.key)
         return self._entry(where, stat)
 
-    def exists(self, path: str, **kwargs: Any) -> bool:
-        """``False`` only for a 404 or an empty listing; others raise (fsspec's default hides them)."""
+    def exists(self, path: Any, **kwargs: Any) -> Any:
+        """``False`` only for a 404 or an empty listing; others raise (fsspec's default hides them).
+
+        A list of paths gives a list of answers, asked concurrently; a failure raises.
+        """
+        if isinstance(path, list):
+            return self._each(self.exists, path, "raise")
         try:
             self.info(path)
         except FileNotFoundError:
             return False
         return True
 
+    def sizes(self, paths: list[str]) -> list[int | None]:
+        """Sizes of ``paths`` in order, asked concurrently (fsspec asks one after another)."""
+        return [entry["size"] for entry in self._each(self.info, list(paths), "raise")]
+
     def lexists(self, path: str, **kwargs: Any) -> bool:
-        return self.exists(path)
+        return bool(self.exists(path))
 
     def isdir(self, path: str) -> bool:
         """Whether keys lie under ``path/`` (or a marker); a missing bucket is ``False``, failures raise."""
@@ -367,33 +396,61 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         maxdepth: int | None = None,
         withdirs: bool = False,
         detail: bool = False,
+        prefix: str = "",
         **kwargs: Any,
     ) -> Any:
-        """Everything under ``path`` from one flat listing (fsspec's default lists every directory).
+        """Everything under ``path`` in the fewest listing requests (fsspec's default lists every directory).
 
-        Directories are those implied by keys and marker objects. Keys with an empty, ``.`` or ``..``
-        segment cannot be named by a path (see ``DESIGN.md`` section 2) and are left out.
+        One flat listing (no delimiter, every page) of ``path/`` plus ``prefix`` (s3fs's argument: only
+        names under ``path`` starting with ``prefix``; :meth:`glob` passes the literal start of its
+        pattern's first wildcard segment). ``maxdepth=1`` needs only one level, so it is one delimiter
+        listing instead, which does not page through the keys below. Directories are those implied by
+        keys and marker objects. Keys with an empty, ``.`` or ``..`` segment cannot be named by a path
+        (see ``DESIGN.md`` section 2) and are left out.
         """
         if maxdepth is not None and maxdepth < 1:
             raise ValueError("maxdepth must be at least 1")
+        if "/" in prefix:
+            raise ValueError(f"find prefix must be part of one name (no '/'), got {prefix!r}")
         where = self._locate(path)
         if not where.bucket:
             return super().find(path, maxdepth=maxdepth, withdirs=withdirs, detail=detail, **kwargs)
         fs = self._fs(where)
-        prefix = directory_prefix(where.key)
+        base_prefix = directory_prefix(where.key)
         base = where.stripped()
         found: dict[str, dict[str, Any]] = {}
         any_key = False
-        for page in fs._pages(prefix, delimiter=False):
+        for page in fs._pages(base_prefix + prefix, delimiter=maxdepth == 1):
+            for common in page.get("CommonPrefixes", []):
+                any_key = True
+                name = common["Prefix"][len(base_prefix) :].rstrip("/")
+                if withdirs and name not in ("", ".", "..") and "/" not in name:
+                    full = f"{where.hostport}/{where.bucket}/{base_prefix}{name}"
+                    found.setdefault(full, {"name": full, "size": 0, "type": "directory"})
             for entry in page.get("Contents", []):
                 any_key = True
-                self._add_found(found, where, prefix, entry, maxdepth=maxdepth, withdirs=withdirs)
-        if any_key and withdirs and where.key:
+                self._add_found(found, where, base_prefix, entry, maxdepth=maxdepth, withdirs=withdirs)
+        if any_key and withdirs and where.key and not prefix:
             found.setdefault(base, {"name": base, "size": 0, "type": "directory"})
-        if not any_key and where.key and self.isfile(path):
+        if not any_key and where.key and not prefix and self.isfile(path):
             found[base] = self.info(base)
         names = sorted(found)
         return {name: found[name] for name in names} if detail else names
+
+    def glob(self, path: str, maxdepth: int | None = None, **kwargs: Any) -> Any:
+        """fsspec's ``glob`` over one flat listing that starts at the pattern's longest literal prefix.
+
+        ``data/part-0*.parquet`` lists ``Prefix=data/part-0`` once (all pages); fsspec's own ``find`` would
+        list ``data/`` directory by directory. ``**`` and ``maxdepth`` keep fsspec's meaning.
+        """
+        stripped = self._strip_protocol(path)
+        magic = _GLOB_MAGIC.search(stripped)
+        if magic is not None and "prefix" not in kwargs:
+            head = stripped[: magic.start()]
+            partial = head[head.rfind("/") + 1 :]
+            if partial and head.count("/") >= 2:  # host:port/bucket/...: the partial name is in a key
+                kwargs["prefix"] = partial
+        return super().glob(path, maxdepth=maxdepth, **kwargs)
 
     @staticmethod
     def _add_found(
@@ -599,16 +656,175 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         self.rm_file(path)
 
     def rm(self, path: Any, recursive: bool = False, maxdepth: int | None = None) -> None:
+        """Delete objects (and with ``recursive`` everything under them), concurrently for many paths.
+
+        Many plain paths: one HEAD each, concurrently (a missing path raises naming it, as S3's DELETE
+        would silently succeed), then DeleteObjects in batches of at most 1000 keys per bucket; a path
+        that is no object is removed as an empty directory (``rmdir``). A path that is neither raises
+        ``FileNotFoundError`` naming it before anything is deleted.
+        """
         paths = path if isinstance(path, list) else [path]
-        for one in paths:
-            where = self._locate(one, need_bucket=True)
-            fs = self._fs(where)
-            if recursive:
-                fs.rm("/" + where.key, recursive=True)
-            elif fs.is_file("/" + where.key):
-                fs.rm("/" + where.key)
+        if recursive or len(paths) == 1:
+            self._each(functools.partial(self._rm_one, recursive=recursive), paths, "raise")
+            return
+        located = [self._locate(one, need_bucket=True) for one in paths]
+        targets = [(self._fs(where), where.key) for where in located]
+        is_file = self._each(lambda target: target[0].is_file("/" + target[1]), targets, "raise")
+        batches: dict[int, tuple[S3FileSystem, list[str]]] = {}
+        directories = []
+        for (fs, key), one, file in zip(targets, paths, is_file, strict=True):
+            if file:
+                batches.setdefault(id(fs), (fs, []))[1].append(key)
             else:
-                fs.rmdir("/" + where.key)
+                directories.append(one)
+        present = self._each(self.isdir, directories, "raise")
+        for one, is_dir in zip(directories, present, strict=True):
+            if not is_dir:  # before any delete: a missing path leaves every other path in place
+                raise FileNotFoundError(2, "no such file or directory", self.unstrip_protocol(one))
+        for fs, keys in batches.values():
+            fs._delete_keys(keys)
+        self._each(functools.partial(self._rm_one, recursive=False), directories, "raise")
+
+    def _rm_one(self, path: str, *, recursive: bool) -> None:
+        where = self._locate(path, need_bucket=True)
+        fs = self._fs(where)
+        if recursive:
+            fs.rm("/" + where.key, recursive=True)
+        elif fs.is_file("/" + where.key):
+            fs.rm("/" + where.key)
+        else:
+            fs.rmdir("/" + where.key)
+
+    # -- many paths -----------------------------------------------------------------------------------
+    def _each(
+        self, function: Callable[[Any], Any], items: list[Any], on_error: str, *, keep_omitted: bool = False
+    ) -> list[Any]:
+        """``function`` over ``items`` on the bounded pool (:mod:`s3conf.multipath`), results in order.
+
+        The caller's URL credential scopes follow each task into its thread; ``"omit"`` drops the
+        missing items from the result (unless ``keep_omitted``: then :data:`~s3conf.multipath.OMITTED`
+        stands in their place).
+        """
+        stack = list(self._scopes.__dict__.get("stack", []))
+
+        def scoped(item: Any) -> Any:
+            saved = self._scopes.__dict__.get("stack")
+            self._scopes.__dict__["stack"] = list(stack)
+            try:
+                return function(item)
+            finally:
+                self._scopes.__dict__["stack"] = saved if saved is not None else []
+
+        results = run_each(scoped, items, workers=fetch_worker_count(self.config), on_error=on_error)
+        return results if keep_omitted else [result for result in results if result is not OMITTED]
+
+    def cat(self, path: Any, recursive: bool = False, on_error: str = "raise", **kwargs: Any) -> Any:
+        """Contents of one path (bytes), or of many (a dict ``name -> bytes``), read concurrently.
+
+        Many: a list, a glob or ``recursive=True`` (directories are expanded to the files under them
+        with one listing each). ``on_error``: ``"raise"`` the first failure, ``"omit"`` the missing paths,
+        ``"return"`` the exception as the path's value (:mod:`s3conf.multipath`).
+        """
+        check_on_error(on_error)
+        paths = self._expand_files(path, recursive=recursive)
+        if len(paths) > 1 or isinstance(path, list) or paths[0] != self._strip_protocol(path):
+            got = self._each(functools.partial(self.cat_file, **kwargs), paths, on_error, keep_omitted=True)
+            return {one: data for one, data in zip(paths, got, strict=True) if data is not OMITTED}
+        return self.cat_file(paths[0], **kwargs)
+
+    def _expand_files(self, path: Any, *, recursive: bool) -> list[str]:
+        """The files ``path`` names, in the caller's order: plain names as given (no request), a glob
+        by one listing, and with ``recursive`` each name's files by one flat listing (``find``)."""
+        out: list[str] = []
+        for one in path if isinstance(path, list) else [path]:
+            stripped = self._strip_protocol(one)
+            if _GLOB_MAGIC.search(stripped):
+                matched = self.glob(one, detail=True)
+                for name, entry in matched.items():
+                    if entry["type"] != "directory":
+                        out.append(name)
+                    elif recursive:
+                        out.extend(self.find(name))
+            elif recursive:
+                out.extend(self.find(one))
+            else:
+                out.append(stripped)
+        return list(dict.fromkeys(out))
+
+    def get(self, rpath: Any, lpath: Any, recursive: bool = False, callback: Any = DEFAULT_CALLBACK,
+            maxdepth: int | None = None, **kwargs: Any) -> None:  # fmt: skip
+        """fsspec's ``get`` (same expansion of names and destinations), the files fetched concurrently.
+
+        The first failure in source order raises after the other transfers finished.
+        """
+        pairs: list[tuple[str, str]] = []
+        self._collecting.pairs = pairs
+        try:
+            super().get(rpath, lpath, recursive=recursive, callback=callback, maxdepth=maxdepth, **kwargs)
+        finally:
+            self._collecting.pairs = None
+        self._each(lambda pair: self._get_one(*pair), pairs, "raise")
+
+    def get_file(self, rpath: str, lpath: Any, callback: Any = DEFAULT_CALLBACK, outfile: Any = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        """Copy one object to a local file (created only once the object's first bytes arrived)."""
+        if getattr(self._collecting, "pairs", None) is not None and not isfilelike(lpath):
+            self._collecting.pairs.append((rpath, lpath))
+            return
+        self._get_one(rpath, lpath)
+
+    def _get_one(self, rpath: str, lpath: Any) -> None:
+        where = self._locate(rpath, need_bucket=True)
+        fs = self._fs(where)
+        try:
+            reader = fs.open("/" + where.key, "rb")
+            first = reader.read(_COPY_CHUNK)
+        except FileNotFoundError:
+            if self.isdir(rpath):
+                if not isfilelike(lpath):
+                    os.makedirs(lpath, exist_ok=True)
+                return
+            raise
+        with reader:
+            if isfilelike(lpath):
+                _copy_rest(reader, first, lpath)
+                return
+            parent = os.path.dirname(lpath)
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            with open(lpath, "wb") as local:
+                _copy_rest(reader, first, local)
+
+    def put(self, lpath: Any, rpath: Any, recursive: bool = False, callback: Any = DEFAULT_CALLBACK,
+            maxdepth: int | None = None, **kwargs: Any) -> None:  # fmt: skip
+        """fsspec's ``put`` (same expansion of names and destinations), the files uploaded concurrently.
+
+        The first failure in source order raises after the other uploads finished.
+        """
+        pairs: list[tuple[str, str]] = []
+        self._collecting.pairs = pairs
+        try:
+            super().put(lpath, rpath, recursive=recursive, callback=callback, maxdepth=maxdepth, **kwargs)
+        finally:
+            self._collecting.pairs = None
+        self._each(lambda pair: self._put_one(*pair), pairs, "raise")
+
+    def put_file(self, lpath: Any, rpath: str, callback: Any = DEFAULT_CALLBACK, mode: str = "overwrite",
+                 **kwargs: Any) -> None:  # fmt: skip
+        """Upload one local file (a local directory writes nothing: directories are inferred)."""
+        if mode not in ("overwrite", "create"):
+            raise ValueError(f"put_file mode must be 'overwrite' or 'create', got {mode!r}")
+        if getattr(self._collecting, "pairs", None) is not None and mode == "overwrite":
+            self._collecting.pairs.append((lpath, rpath))
+            return
+        self._put_one(lpath, rpath, mode=mode)
+
+    def _put_one(self, lpath: Any, rpath: str, mode: str = "overwrite") -> None:
+        if isinstance(lpath, str) and os.path.isdir(lpath):
+            return
+        with open(lpath, "rb") as local, self.open(rpath, "xb" if mode == "create" else "wb") as remote:
+            while chunk := local.read(_COPY_CHUNK):
+                remote.write(chunk)
 
     def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
         """Create a bucket if asked for one; for keys, write nothing (as s3fs does).
