@@ -69,6 +69,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def bench_bulk(session: nox.Session) -> None:
+    """Bulk transfer (FLIP-444): s5cmd vs built-in vs s3fs vs boto3, wall time and CPU per GiB."""
+    session.install("-e", ".[bench,peers]")
+    session.run("python", "-m", "suites.bench.bulk", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def report(session: nox.Session) -> None:
     """Rebuild reports from saved results: ``nox -s report -- bench RESULTS.json``."""
     session.install("-e", ".[data]")
