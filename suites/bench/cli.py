@@ -165,6 +165,14 @@ def run_bench(args: argparse.Namespace) -> int:
     from suites.bench.runner import TargetInfo, run_sweep
     from suites.conformance.cli import read_secret_key
 
+    if args.workloads and "many-small" in args.workloads.split(","):
+        from suites.bench.many_small import run_many_small_bench
+
+        if args.workloads != "many-small":
+            raise ConfigError(
+                "--workloads many-small measures listings and small objects and runs on its own"
+            )
+        return run_many_small_bench(args)
     if args.workloads and "write" in args.workloads.split(","):
         from suites.bench.write_workload import run_write_bench
 
@@ -316,7 +324,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--numbers", help="fragment numbers, e.g. 1,4,16")
     parser.add_argument("--object-size", help="size of the object every workload reads, e.g. 256MiB")
     parser.add_argument(
-        "--workloads", help=f"comma-separated subset of {','.join(WORKLOADS)}; or write (uploads, on its own)"
+        "--workloads",
+        help=f"comma-separated subset of {','.join(WORKLOADS)}; or write (uploads) or many-small (2000 small "
+        "objects: find/glob/cat/info/get), each on its own",
     )
     parser.add_argument("--repeats", type=int, help="repeats of the whole interleaved round")
     parser.add_argument("--limit-concurrency", help="threads of the ranged-GET limit, e.g. 4,8")
