@@ -363,6 +363,12 @@ def _download(fs: S3FileSystem, request: CopyRequest) -> None:
                 shutil.copyfileobj(body, out, _CHUNK)
             except (BotoCoreError, ClientError) as error:
                 raise fs._translate(error, key) from error
+            except OSError:
+                raise
+            except Exception as error:  # urllib3's errors of a body cut mid-way are not OSErrors
+                raise BulkTransferError(
+                    errno.EIO, f"body read failed ({type(error).__name__})", fs._location(key)
+                ) from error
             written = out.tell()
         if written != expected:
             raise BulkTransferError(

@@ -261,3 +261,54 @@ def test_unusable_s5cmd_path_is_a_config_error_naming_it(
     with pytest.raises(ConfigError, match=str(path)):
         fs.copy_files([CopyRequest(tmp_path / "x", f"s3://{bucket}/x")])
     assert s3_client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("direction", "rule"),
+    [
+        ("download", {"method": "GET", "path_contains": "/broken", "reset_after": 1000, "times": None}),
+        ("upload", {"method": "PUT", "path_contains": "/broken", "reset_before": True, "times": None}),
+    ],
+    ids=["download-reset-mid-body", "upload-reset-before-the-store"],
+)
+def test_a_fault_on_the_wire_leaves_no_partial_file_or_object(
+    *,
+    mode: str,
+    direction: str,
+    rule: dict[str, Any],
+    fault_proxy: Any,
+    s3_client: Any,
+    bucket: str,
+    tmp_path: Path,
+    s5cmd: Wrapper,
+) -> None:
+    from emulators.faultproxy import Fault
+
+    data = _payload(7, 300_000)[:300_000]
+    out = tmp_path / "out"
+    out.mkdir()
+    names = ["fine", "broken"]
+    if direction == "download":
+        for name in names:
+            s3_client.put_object(Bucket=bucket, Key=name, Body=data)
+        (out / "broken").write_bytes(b"old contents")
+        requests = [CopyRequest(f"s3://{bucket}/{n}", out / n) for n in names]
+    else:
+        for name in names:
+            (out / name).write_bytes(data)
+        requests = [CopyRequest(out / n, f"s3://{bucket}/{n}") for n in names]
+    fault = Fault(**rule)
+    fault_proxy.add(fault)
+    fs = S3FileSystem(bucket, endpoint=fault_proxy.endpoint, config=S3Config(**_mode_config(mode, s5cmd)))
+    with pytest.raises(BulkTransferError, match="broken") as caught:
+        fs.copy_files(requests)
+    assert caught.value.failed == (requests[1],)
+    assert fault.applied >= 1
+    if direction == "download":
+        assert (out / "broken").read_bytes() == b"old contents"
+        assert (out / "fine").read_bytes() == data
+        assert _leftovers(out) == []
+    else:
+        keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        assert keys == ["fine"]
