@@ -44,9 +44,10 @@ from s3conf.errors import (
     ObjectNotFoundError,
     UnsupportedOperationError,
 )
-from s3conf.fetchpool import FetchPool
+from s3conf.fetchpool import FetchPool, fetch_worker_count
 from s3conf.listing import directory_prefix, glob_regex, implied_directories, literal_prefix
 from s3conf.multipart import MultipartUpload, part_ranges, part_size_for, run_parts
+from s3conf.multipath import OMITTED, run_each
 from s3conf.paths import S3Path
 from s3conf.reader import S3Reader
 from s3conf.readthrough import ReadThroughBuffer
@@ -355,6 +356,40 @@ class S3FileSystem:
         candidates |= {key for key in keys if key.endswith("/")}
         matches = [key for key in candidates if regex.match(key.rstrip("/"))]
         return [self._from_key(key) for key in sorted(matches)]
+
+    # -- many paths -----------------------------------------------------------------------------------
+    def _each(self, function: Callable[[Any], Any], paths: list[S3Path | str], on_error: str) -> list[Any]:
+        results = run_each(function, paths, workers=fetch_worker_count(self.config), on_error=on_error)
+        return [result for result in results if result is not OMITTED]
+
+    def stat_many(self, paths: list[S3Path | str], *, on_error: str = "raise") -> list[Any]:
+        """:meth:`stat` of each path, concurrently on a pool of ``s3.connection.maximum`` threads, in order.
+
+        ``on_error``: ``"raise"`` the first failure, ``"omit"`` the missing paths (other failures raise),
+        ``"return"`` the exception in the path's place (:mod:`s3conf.multipath`).
+        """
+        return self._each(self.stat, paths, on_error)
+
+    def read_bytes_many(self, paths: list[S3Path | str], *, on_error: str = "raise") -> list[Any]:
+        """:meth:`read_bytes` of each path, concurrently, in order; ``on_error`` as in :meth:`stat_many`."""
+        return self._each(self.read_bytes, paths, on_error)
+
+    def rm_many(self, paths: list[S3Path | str]) -> None:
+        """Delete the objects at ``paths``: HEADs concurrently, then DeleteObjects of at most 1000 keys each.
+
+        Raises:
+            ObjectNotFoundError: a path names no object (raised before anything is deleted).
+            IsADirectoryError: a path is ``/``-terminated (use :meth:`rm` with ``recursive``).
+        """
+        keys = [self._key(path) for path in paths]
+        for key in keys:
+            if not key or key.endswith("/"):
+                raise IsADirectoryError(21, "is a directory; use rm(recursive=True)", self._location(key))
+        present = self._each(lambda key: self._head(key) is not None, list(keys), "raise")
+        for key, found in zip(keys, present, strict=True):
+            if not found:
+                raise self._missing(key)
+        self._delete_keys(list(dict.fromkeys(keys)))
 
     # -- open -----------------------------------------------------------------------------------------
     def open(

@@ -239,3 +239,25 @@ def test_rm_of_many_deletes_in_batches_after_checking_each(fs: S3XFileSystem, ba
     assert fs.exists(f"{base}/top.bin")  # nothing deleted when a path is missing
     fs.rm([f"{base}/p01", f"{base}/p02"], recursive=True)
     assert fs.find(base) == sorted(f"{base}/{key}" for key in KEYS if key.startswith(("p03", "top")))
+
+
+# -- S3FileSystem equivalents --------------------------------------------------------------------------
+def test_s3filesystem_many_path_calls(target: Any, base: str, bucket: str) -> None:
+    from s3conf.fs import S3FileSystem
+
+    fs = S3FileSystem(bucket, endpoint=target.endpoint)
+    wire = counted(fs.client)
+    keys = [f"/{key}" for key in KEYS[:5]]
+    assert [stat.size for stat in fs.stat_many(keys)] == [len(_body(key[1:])) for key in keys]
+    assert fs.read_bytes_many(keys) == [_body(key[1:]) for key in keys]
+    got = fs.read_bytes_many([keys[0], "/missing.bin"], on_error="return")
+    assert got[0] == _body(keys[0][1:])
+    assert isinstance(got[1], FileNotFoundError)
+    assert fs.stat_many([keys[0], "/missing.bin"], on_error="omit")[0].key == keys[0][1:]
+    with pytest.raises(FileNotFoundError, match=r"missing\.bin"):
+        fs.rm_many([keys[0], "/missing.bin"])
+    assert fs.exists(keys[0])  # nothing deleted when one path is missing
+    wire.counts.clear()
+    fs.rm_many(keys)
+    assert wire.counts == {"HeadObject": len(keys), "DeleteObjects": 1}
+    assert not any(fs.exists(key) for key in keys)
