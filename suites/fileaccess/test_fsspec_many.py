@@ -1,10 +1,10 @@
 """Many small objects through ``s3x://`` (issue 18): multi-path calls and listings, counted on the wire.
 
-Multi-path ``cat``/``info``/``exists``/``rm``/``get``/``put`` run on a bounded pool: each test checks the
-answer per path, that a failing path is reported (``on_error`` "raise", "omit", "return") and never
-read as absence, and that no more requests run at once than ``s3.connection.maximum``. ``find`` and
-``glob`` are held to the fewest listing requests: one flat listing under the pattern's literal prefix,
-as many requests as pages and no more.
+Multi-path ``cat``/``cat_ranges``/``info``/``exists``/``rm``/``get``/``put`` run on a bounded pool:
+each test checks the answer per path, that a failing path is reported (``on_error`` "raise", "omit",
+"return") and never read as absence, and that no more requests run at once than
+``s3.connection.maximum``. ``find`` and ``glob`` are held to the fewest listing requests: one flat
+listing under the pattern's literal prefix, as many requests as pages and no more.
 """
 
 from __future__ import annotations
@@ -208,6 +208,7 @@ def test_multi_path_calls_stay_within_the_connection_maximum(
     paths = [f"{base}/{key}" for key in KEYS]
     assert len(fs.cat(paths)) == len(KEYS)
     assert len(fs.info(paths)) == len(KEYS)
+    assert fs.cat_ranges(paths, 0, 4) == [_body(key)[:4] for key in KEYS]
     fs.get(paths, [str(tmp_path / key.replace("/", "_")) for key in KEYS])
     assert concurrency.peak == maximum  # bounded, and with more than one allowed, used
     assert concurrency.now == 0
