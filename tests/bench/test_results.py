@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -47,9 +48,17 @@ def test_round_trip_keeps_every_sample(tmp_path: Path) -> None:
     assert again[2] == skipped == [results.Skipped("peer:obstore", "obstore is not installed")]
 
 
-def test_file_has_the_pytest_benchmark_shape() -> None:
-    doc = json.loads(DATA.read_text())
+def test_saved_file_has_the_pytest_benchmark_shape(tmp_path: Path) -> None:
+    """Checks what ``save()`` writes (not the checked-in fixture), commit block included."""
+    run, samples, skipped = results.load(DATA)
+    commit = {"id": "0123abcd", "dirty": False, "branch": "main"}
+    run = dataclasses.replace(run, machine={**run.machine, "commit": commit})
+    written = tmp_path / "written.json"
+    results.save(written, run, samples, skipped)
+    doc = json.loads(written.read_text())
     assert {"machine_info", "commit_info", "benchmarks", "datetime", "version"} <= doc.keys()
+    assert doc["commit_info"] == {"id": "0123abcd", "dirty": False, "branch": "main"}
+    assert len(doc["benchmarks"]) == len({(s.workload, s.contender) for s in samples}) > 0
     for bench in doc["benchmarks"]:
         assert set(Stats.fields) <= bench["stats"].keys()
         assert bench["stats"]["rounds"] == len(bench["extra_info"]["samples"]) == 3
