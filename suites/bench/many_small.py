@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import fnmatch
-import json
 import os
 import random
 import shlex
@@ -43,6 +41,7 @@ from typing import Any
 
 from s3conf.endpoint import Endpoint
 from s3conf.values import format_size, parse_size
+from suites.bench.standalone import available_target, chosen_contenders, now, run_header, save_run
 
 KiB = 1024
 PREFIXES = 20
@@ -346,41 +345,25 @@ def run_many_small_bench(args: argparse.Namespace) -> int:
     """``s3conf bench --workloads many-small``: start the target, measure, save JSON and Markdown."""
     from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
     from emulators.clients import boto3_client
-    from emulators.registry import create_emulator, options_from_env
-    from s3conf.errors import ConfigError
     from suites.bench.build import default_out_dir
     from suites.bench.results import machine_info
-    from suites.bench.runner import source_commit
 
     object_size = parse_size(args.object_size) if args.object_size else 4 * KiB
     objects = 2000
     repeats = args.repeats or 5
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    names: tuple[str, ...] = CONTENDERS
-    if args.peers:
-        wanted = [n.strip() for n in args.peers.split(",") if n.strip()]
-        for name in wanted:
-            if name not in CONTENDERS:
-                raise ConfigError(
-                    f"--peers: unknown many-small contender {name!r}; known: {', '.join(CONTENDERS)}"
-                )
-        names = tuple(dict.fromkeys([BASELINE, *wanted]))
+    names = chosen_contenders(args.peers, CONTENDERS, BASELINE, "many-small")
     command = [
         "s3conf", "bench", "--target", args.target, "--workloads", "many-small",
         "--object-size", format_size(object_size), "--repeats", str(repeats),
         "--peers", ",".join(n for n in names if n != BASELINE), "--seed", str(seed),
     ]  # fmt: skip
-    options = options_from_env(
-        os.environ, endpoint=args.endpoint, access_key=args.access_key, secret_key=args.secret_key
-    )
-    emulator = create_emulator(args.target, **options)
-    ok, reason = emulator.available()
-    if not ok:
-        print(f"target {args.target} is not available here: {reason}")
+    emulator = available_target(args)
+    if emulator is None:
         return 2
     out_dir = Path(args.out) if args.out else default_out_dir()
     print(f"s3conf bench: {shlex.join(command)}")
-    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    started = now()
     machine = machine_info()
     with emulator as endpoint, tempfile.TemporaryDirectory(prefix="s3conf-many-small-") as scratch:
         client = boto3_client(endpoint)
@@ -394,31 +377,16 @@ def run_many_small_bench(args: argparse.Namespace) -> int:
             )  # fmt: skip
         finally:
             delete_bucket(client, bucket, emulator.capabilities)
-    commit = source_commit()
     document = {
         "run": {
-            "command": shlex.join(command),
-            "target": args.target,
-            "target_version": endpoint.version,
-            "machine": f"{machine['system']} {machine['machine']}, {machine['cpu']['count']} CPUs, "
-            f"Python {machine['python_version']}, load average at start {machine.get('loadavg_at_start')}",
-            "commit": str(commit.get("id", "unknown"))[:12]
-            + (" with local changes" if commit.get("dirty") else ""),
+            **run_header(args, shlex.join(command), endpoint.version, machine, started),
             "objects": objects,
             "object_size": object_size,
             "repeats": repeats,
             "seed": seed,
-            "started": started,
-            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "notes": list(args.note or ()),
         },
         "samples": [asdict(s) for s in samples],
         "skipped": skipped,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "many-small-results.json").write_text(json.dumps(document, indent=2) + "\n")
-    report = render(document)
-    (out_dir / "many-small.md").write_text(report)
-    print(report)
-    print(f"results: {out_dir / 'many-small-results.json'}\nreport: {out_dir / 'many-small.md'}")
+    save_run(out_dir, "many-small", document, render, echo_report=True)
     return 0

@@ -25,10 +25,8 @@ is checked by HEAD and the object deleted outside the clock.
 from __future__ import annotations
 
 import argparse
-import datetime
 import io
 import json
-import os
 import random
 import shlex
 import statistics
@@ -41,6 +39,7 @@ from typing import Any
 from s3conf.endpoint import Endpoint
 from s3conf.errors import ConfigError
 from s3conf.values import format_size, parse_size
+from suites.bench.standalone import available_target, chosen_contenders, now, run_header, save_run
 from suites.bench.stats import iqr
 
 MiB = 1024 * 1024
@@ -370,39 +369,24 @@ def run_write_bench(args: argparse.Namespace) -> int:
     """``s3conf bench --workloads write``: start the target, measure, save JSON and Markdown."""
     from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
     from emulators.clients import boto3_client
-    from emulators.registry import create_emulator, options_from_env
     from suites.bench.build import default_out_dir
     from suites.bench.results import machine_info
-    from suites.bench.runner import source_commit
 
     object_size = parse_size(args.object_size) if args.object_size else 256 * MiB
     repeats = args.repeats or 5
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    names = tuple(CONTENDER_NAMES)
-    if args.peers:
-        wanted = [n.strip() for n in args.peers.split(",") if n.strip()]
-        for name in wanted:
-            if name not in CONTENDER_NAMES:
-                raise ConfigError(
-                    f"--peers: unknown write contender {name!r}; known: {', '.join(CONTENDER_NAMES)}"
-                )
-        names = tuple(dict.fromkeys([BASELINE, *wanted]))
+    names = chosen_contenders(args.peers, CONTENDER_NAMES, BASELINE, "write")
     command = [
         "s3conf", "bench", "--target", args.target, "--workloads", "write",
         "--object-size", format_size(object_size), "--repeats", str(repeats),
         "--peers", ",".join(n for n in names if n != BASELINE), "--seed", str(seed),
     ]  # fmt: skip
-    options = options_from_env(
-        os.environ, endpoint=args.endpoint, access_key=args.access_key, secret_key=args.secret_key
-    )
-    emulator = create_emulator(args.target, **options)
-    ok, reason = emulator.available()
-    if not ok:
-        print(f"target {args.target} is not available here: {reason}")
+    emulator = available_target(args)
+    if emulator is None:
         return 2
     out_dir = Path(args.out) if args.out else default_out_dir()
     print(f"s3conf bench: {shlex.join(command)}")
-    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    started = now()
     machine = machine_info()
     with emulator as endpoint:
         client = boto3_client(endpoint)
@@ -415,32 +399,19 @@ def run_write_bench(args: argparse.Namespace) -> int:
             )  # fmt: skip
         finally:
             delete_bucket(client, bucket, emulator.capabilities)
-    commit = source_commit()
     document = {
         "run": {
-            "command": shlex.join(command),
-            "target": args.target,
-            "target_version": endpoint.version,
-            "machine": f"{machine['system']} {machine['machine']}, {machine['cpu']['count']} CPUs, "
-            f"Python {machine['python_version']}, load average at start {machine.get('loadavg_at_start')}",
-            "commit": str(commit.get("id", "unknown"))[:12]
-            + (" with local changes" if commit.get("dirty") else ""),
+            **run_header(args, shlex.join(command), endpoint.version, machine, started),
             "repeats": repeats,
             "seed": seed,
             "object_size": object_size,
             "frame_rows": 2_000_000,
             "parquet_bytes": parquet_size,
-            "started": started,
-            "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "notes": list(args.note or ()),
         },
         "samples": [asdict(s) for s in samples],
         "skipped": skipped,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "write-results.json").write_text(json.dumps(document, indent=2) + "\n")
-    (out_dir / "write.md").write_text(render(document))
-    print(f"results: {out_dir / 'write-results.json'}\nreport: {out_dir / 'write.md'}")
+    save_run(out_dir, "write", document, render)
     return 0
 
 
