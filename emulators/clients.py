@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.config import Config
 
+from emulators.base import wait_until_ready
 from s3conf.client import boto3_client as _new_client
 from s3conf.endpoint import Endpoint
 
@@ -43,3 +44,15 @@ def list_buckets_probe(client: Any) -> str | None:
     response = client.list_buckets()
     headers: dict[str, str] = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     return headers.get("server")
+
+
+def wait_for_s3(endpoint: Endpoint, **wait: Any) -> str | None:
+    """Poll :func:`list_buckets_probe` on ``endpoint`` until it answers; return the ``Server`` header.
+
+    The one readiness wait every launcher uses (process, container, in-process); ``wait`` holds
+    :func:`emulators.base.wait_until_ready`'s keyword arguments (deadline, description, crash check,
+    log tail, secrets to redact).
+    """
+    client = probe_client(endpoint)
+    server: str | None = wait_until_ready(lambda: list_buckets_probe(client), **wait)
+    return server

@@ -29,8 +29,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from emulators.base import Emulator, wait_until_ready
-from emulators.clients import list_buckets_probe, probe_client
+from emulators.base import Emulator
+from emulators.clients import wait_for_s3
 from emulators.docker_engine import (
     docker_client,
     dockerd_we_may_start,
@@ -285,9 +285,8 @@ class ContainerEmulator(Emulator):
             secret_key=self.secret_key,
             path_style=True,
         )
-        probe = probe_client(endpoint)
-        server = wait_until_ready(
-            lambda: list_buckets_probe(probe),
+        server = wait_for_s3(
+            endpoint,
             deadline_seconds=self.ready_deadline_seconds,
             describe=f"target {self.name!r} ({self.describe()})",
             still_alive=self._exit_reason,

@@ -12,8 +12,8 @@ import importlib.util
 import logging
 from typing import Any
 
-from emulators.base import Capabilities, Emulator, wait_until_ready
-from emulators.clients import list_buckets_probe, probe_client
+from emulators.base import Capabilities, Emulator
+from emulators.clients import wait_for_s3
 from s3conf.endpoint import Endpoint
 from s3conf.redaction import Secret
 
@@ -61,9 +61,8 @@ class MotoEmulator(Emulator):
             secret_key=Secret(MOTO_KEY),
             version=f"moto {moto.__version__}",
         )
-        client = probe_client(endpoint)
-        wait_until_ready(
-            lambda: list_buckets_probe(client),
+        wait_for_s3(
+            endpoint,
             deadline_seconds=30,
             describe=f"in-process moto on {host}:{port}",
         )

@@ -16,8 +16,8 @@ import subprocess
 from abc import abstractmethod
 from pathlib import Path
 
-from emulators.base import Emulator, free_port, wait_until_ready
-from emulators.clients import list_buckets_probe, probe_client
+from emulators.base import Emulator, free_port
+from emulators.clients import wait_for_s3
 from emulators.process import ManagedProcess, find_binary, make_workdir, require_binary
 from s3conf.endpoint import Endpoint
 from s3conf.errors import TargetError, TargetUnavailableError
@@ -132,9 +132,8 @@ class ServerEmulator(Emulator):
             process.start()
         except OSError as error:
             raise TargetUnavailableError(f"cannot run {process.describe()}: {error}") from error
-        client = probe_client(endpoint)
-        server_header = wait_until_ready(
-            lambda: list_buckets_probe(client),
+        server_header = wait_for_s3(
+            endpoint,
             deadline_seconds=self.ready_deadline_seconds,
             describe=f"target {self.name!r} ({process.describe()})",
             still_alive=process.exit_reason,
