@@ -61,6 +61,7 @@ from s3conf.endpoint import Endpoint
 from s3conf.errors import InvalidURIError, ObjectExistsError, ObjectNotFoundError
 from s3conf.fetchpool import fetch_worker_count
 from s3conf.fs import FileStat, S3FileSystem, parse_mode
+from s3conf.fsspec_bulk import get_many, put_many
 from s3conf.fsspec_locations import PREFIX, Location, locate
 from s3conf.fsspec_options import StorageOptions
 from s3conf.listing import directory_prefix
@@ -757,9 +758,10 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
 
     def get(self, rpath: Any, lpath: Any, recursive: bool = False, callback: Any = DEFAULT_CALLBACK,
             maxdepth: int | None = None, **kwargs: Any) -> None:  # fmt: skip
-        """fsspec's ``get`` (same expansion of names and destinations), the files fetched concurrently.
+        """fsspec's ``get`` (same expansion of names and destinations) through the bulk transfer.
 
-        The first failure in source order raises after the other transfers finished.
+        The files go through :meth:`~s3conf.fs.S3FileSystem.copy_files` (``s5cmd`` when
+        ``s3.s5cmd.path`` is set, else the built-in parallel transfer): see :mod:`s3conf.fsspec_bulk`.
         """
         pairs: list[tuple[str, str]] = []
         self._collecting.pairs = pairs
@@ -767,7 +769,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             super().get(rpath, lpath, recursive=recursive, callback=callback, maxdepth=maxdepth, **kwargs)
         finally:
             self._collecting.pairs = None
-        self._each(lambda pair: self._get_one(*pair), pairs, "raise")
+        get_many(self, pairs)
 
     def get_file(self, rpath: str, lpath: Any, callback: Any = DEFAULT_CALLBACK, outfile: Any = None,
                  **kwargs: Any) -> None:  # fmt: skip
@@ -801,9 +803,9 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
 
     def put(self, lpath: Any, rpath: Any, recursive: bool = False, callback: Any = DEFAULT_CALLBACK,
             maxdepth: int | None = None, **kwargs: Any) -> None:  # fmt: skip
-        """fsspec's ``put`` (same expansion of names and destinations), the files uploaded concurrently.
+        """fsspec's ``put`` (same expansion of names and destinations) through the bulk transfer.
 
-        The first failure in source order raises after the other uploads finished.
+        See :meth:`get` and :mod:`s3conf.fsspec_bulk`.
         """
         pairs: list[tuple[str, str]] = []
         self._collecting.pairs = pairs
@@ -811,7 +813,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             super().put(lpath, rpath, recursive=recursive, callback=callback, maxdepth=maxdepth, **kwargs)
         finally:
             self._collecting.pairs = None
-        self._each(lambda pair: self._put_one(*pair), pairs, "raise")
+        put_many(self, pairs)
 
     def put_file(self, lpath: Any, rpath: str, callback: Any = DEFAULT_CALLBACK, mode: str = "overwrite",
                  **kwargs: Any) -> None:  # fmt: skip

