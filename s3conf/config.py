@@ -178,9 +178,14 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("s3.spi.write.multipart-threshold", "multipart_threshold", _size, at_least(1),
             description="writes above this size use a multipart upload"),
     KeySpec("s3.spi.write.part-size", "multipart_part_size", _size, between(5 * MiB, 5 * GiB),
+            ("s3.upload.min.part.size", "fs.s3a.multipart.size"),
             description="bytes per multipart part (S3 allows 5MiB..5GiB)"),
     KeySpec("s3.spi.write.max-parts-in-flight", "max_parts_in_flight", _int, between(1, 1000),
+            ("s3.upload.max.concurrent.uploads",),
             description="part buffers a writer holds (filling + uploading); bounds its memory"),
+    KeySpec("s3.spi.recoverable.temp-prefix", "recoverable_temp_prefix", parse_text,
+            description="recoverable writer: put temporary tail objects under this prefix "
+                        "(default: beside the final key, Flink's _name_tmp_UUID)"),
     KeySpec("s3.spi.write.spool", "write_spool", _bool,
             description="spool writes to a local temp file and upload on close (default: stream)"),
     KeySpec("s3.connection.maximum", "connection_maximum", _int, at_least(1),
@@ -372,6 +377,7 @@ class S3Config:
     multipart_part_size: int = 8 * MiB
     max_parts_in_flight: int = 8
     write_spool: bool = False
+    recoverable_temp_prefix: str | None = None
     max_inflight_bytes: int = 256 * MiB
     read_policy: str = "adaptive"
     read_min_fetch: int = 16 * KiB

@@ -98,6 +98,21 @@ class MultipartAbortError(TransferError):
     upload_id: str | None = None
 
 
+class InvalidHandleError(S3ConfError, ValueError):
+    """A recoverable-writer handle that cannot be used as given: not JSON, another format or version,
+    a missing or ill-typed field, another bucket, or the wrong kind (:mod:`s3conf.recoverable`)."""
+
+
+class HandleNotFoundError(ObjectNotFoundError):
+    """What a recoverable-writer handle names is gone: its multipart upload (aborted, expired or
+    completed without this handle's object) or its temporary tail object."""
+
+
+class StaleHandleError(TransferError):
+    """The store no longer matches a recoverable-writer handle: a part it lists was replaced, its tail
+    object changed, or the object at the key after a commit is not the one the handle describes."""
+
+
 class TargetError(S3ConfError, RuntimeError):
     """A conformance/benchmark target failed to start, stop or answer."""
 

@@ -51,6 +51,7 @@ from s3conf.multipath import OMITTED, run_each
 from s3conf.paths import S3Path
 from s3conf.reader import S3Reader
 from s3conf.readthrough import ReadThroughBuffer
+from s3conf.recoverable import RecoverableWriter
 from s3conf.s3errors import NOT_FOUND_CODES
 from s3conf.writer import S3Writer
 
@@ -587,6 +588,10 @@ class S3FileSystem:
         ]
         pool = FetchPool.shared(self.config)
         run_parts(upload, jobs, pool, max_in_flight=self.config.max_parts_in_flight)
+
+    def recoverable_writer(self) -> RecoverableWriter:
+        """Flink's recoverable (exactly-once) writer on this bucket: see :mod:`s3conf.recoverable`."""
+        return RecoverableWriter(self)
 
     def copy_files(self, requests: Sequence[CopyRequest]) -> None:
         """Copy many files between this bucket and local disk in batches (Flink FLIP-444).

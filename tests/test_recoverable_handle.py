@@ -1,0 +1,107 @@
+"""Recoverable-writer handles: JSON round trip, refusals naming the value, temporary-object layout."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from s3conf.errors import InvalidHandleError
+from s3conf.multipart import UploadedPart
+from s3conf.recoverable_handle import (
+    HANDLE_VERSION,
+    RecoverableHandle,
+    TailObject,
+    is_temp_object,
+    new_temp_key,
+    temp_object_prefix,
+)
+
+HANDLE = RecoverableHandle(
+    "resume",
+    "bucket",
+    "dir/name",
+    "upload-1",
+    (UploadedPart(1, '"0f0f"', 5 * 1024 * 1024), UploadedPart(2, '"0e0e"', 5 * 1024 * 1024)),
+    TailObject("dir/_name_tmp_0f8fad5b-d9cb-469f-a165-70867728950e", 17, '"abcd"'),
+    ("dir/_name_tmp_0f8fad5b-d9cb-469f-a165-70867728950e",),
+)
+
+
+def test_a_handle_round_trips_through_json() -> None:
+    text = HANDLE.to_json()
+    assert RecoverableHandle.from_json(text) == HANDLE
+    assert RecoverableHandle.from_json(text.encode()) == HANDLE
+    document = json.loads(text)
+    assert (document["format"], document["version"], document["size"]) == (
+        "s3conf-recoverable",
+        HANDLE_VERSION,
+        10 * 1024 * 1024 + 17,
+    )
+
+
+def _changed(**fields: object) -> str:
+    document = json.loads(HANDLE.to_json())
+    document.update(fields)
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("{not json", "{not json"),
+        ("[1, 2]", "[1, 2]"),
+        (_changed(version=2), "version 2"),
+        (_changed(version=True), "version True"),
+        (_changed(format="flink-s3"), "flink-s3"),
+        (_changed(kind="pause"), "pause"),
+        (_changed(upload_id=""), "upload_id"),
+        (_changed(parts=[{"number": 2, "etag": '"x"', "size": 5}]), r"\[2\]"),
+        (_changed(parts=[{"number": 1, "etag": '"x"', "size": -5}]), "-5"),
+        (_changed(size=3), "size = 3"),
+        (_changed(tail="dir/x"), "dir/x"),
+        (_changed(kind="commit"), "commit handle"),
+        (_changed(temp_keys=[1]), r"\[1\]"),
+    ],
+    ids=[
+        "not-json",
+        "not-object",
+        "future-version",
+        "bool-version",
+        "other-format",
+        "bad-kind",
+        "empty-upload-id",
+        "parts-not-from-1",
+        "negative-size",
+        "size-mismatch",
+        "tail-not-object",
+        "commit-with-tail",
+        "temp-key-not-string",
+    ],
+)
+def test_bad_handles_are_refused_naming_the_value(text: str, named: str) -> None:
+    with pytest.raises(InvalidHandleError, match=named):
+        RecoverableHandle.from_json(text)
+
+
+@pytest.mark.parametrize(
+    ("key", "temp_prefix", "expected"),
+    [
+        ("name", "", "_name_tmp_"),
+        ("a/b/name", "", "a/b/_name_tmp_"),
+        ("a/name", "_tmp/", "_tmp/a/_name_tmp_"),
+        ("name", "tmp-", "_tmp-name_tmp_"),
+    ],
+    ids=["top-level", "nested", "under-prefix", "prefix-without-slash"],
+)
+def test_temporary_objects_follow_flinks_layout(key: str, temp_prefix: str, expected: str) -> None:
+    assert temp_object_prefix(key, temp_prefix) == expected
+    fresh = new_temp_key(key, temp_prefix)
+    assert fresh.startswith(expected)
+    assert is_temp_object(fresh, key, temp_prefix)
+
+
+def test_temporary_objects_of_a_longer_key_are_not_claimed() -> None:
+    longer = new_temp_key("a/name_tmp_x")
+    assert not is_temp_object(longer, "a/name")
+    assert not is_temp_object("a/_name_tmp_not-a-uuid", "a/name")
