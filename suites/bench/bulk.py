@@ -264,6 +264,40 @@ def summarise(samples: list[BulkSample]) -> list[dict[str, Any]]:
     return rows
 
 
+CLAIM_FACTOR = 2.0
+"""FLIP-444 / Flink's docs: s5cmd "can be over 2 times more CPU efficient"."""
+
+
+def flip444(samples: list[BulkSample]) -> list[dict[str, Any]]:
+    """The seed's claim, measured: per direction, each other contender's CPU s/GiB over s5cmd's.
+
+    Ratios are paired (same repeat) and their median is reported; above 1 the other contender used
+    more CPU per GiB than s5cmd, and the claim holds against it when the ratio reaches 2.
+    """
+    rows = []
+    s5cmd = {(s.direction, s.repeat): s for s in samples if s.contender == "s5cmd"}
+    for direction in DIRECTIONS:
+        for contender in CONTENDERS[1:]:
+            pairs = [
+                (s, s5cmd[direction, s.repeat])
+                for s in samples
+                if s.contender == contender and s.direction == direction and (direction, s.repeat) in s5cmd
+            ]
+            if not pairs:
+                continue
+            cpu = statistics.median((o.cpu_seconds / o.bytes) / (f.cpu_seconds / f.bytes) for o, f in pairs)
+            rows.append(
+                {
+                    "direction": direction,
+                    "versus": contender,
+                    "cpu_ratio": cpu,
+                    "time_ratio": statistics.median(o.seconds / f.seconds for o, f in pairs),
+                    "holds": cpu >= CLAIM_FACTOR,
+                }
+            )
+    return rows
+
+
 def render(document: dict[str, Any]) -> str:
     """The Markdown report: run facts, then one table (lower is better for seconds and CPU)."""
     run = document["run"]
@@ -290,6 +324,23 @@ def render(document: dict[str, Any]) -> str:
             f"| {row['contender']} | {row['direction']} | {row['seconds']:.2f} | {row['gib_per_s']:.3f} | "
             f"{row['cpu_s_per_gib']:.2f} | {cpu_ratio} | {time_ratio} |"
         )
+    claim = document.get("flip444") or []
+    if claim:
+        lines += [
+            "",
+            f'## FLIP-444\'s claim: s5cmd "over {CLAIM_FACTOR:g} times more CPU efficient"',
+            "",
+            "CPU s/GiB of each contender divided by s5cmd's (median of paired per-repeat ratios): above "
+            f"{CLAIM_FACTOR:g} the claim holds against that contender, below 1 s5cmd used more CPU.",
+            "",
+            "| direction | contender | CPU s/GiB ÷ s5cmd's | wall ÷ s5cmd's | claim holds |",
+            "|---|---|---:|---:|---|",
+        ]
+        for row in claim:
+            lines.append(
+                f"| {row['direction']} | {row['versus']} | {row['cpu_ratio']:.2f} | "
+                f"{row['time_ratio']:.2f} | {'yes' if row['holds'] else 'no'} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -357,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "samples": [asdict(s) for s in samples],
         "summary": summarise(samples),
+        "flip444": flip444(samples),
     }
     out = Path(args.out) if args.out else default_out_dir()
     out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from moto.server import ThreadedMotoServer
 
 from emulators.clients import boto3_client
 from s3conf.endpoint import Endpoint
-from suites.bench.bulk import BASELINE, DIRECTIONS, measure, render, summarise
+from suites.bench.bulk import BASELINE, DIRECTIONS, flip444, measure, render, summarise
 
 
 @pytest.fixture
@@ -56,9 +56,15 @@ def test_every_contender_moves_every_byte_both_ways(
         (c, d) for c in contenders for d in DIRECTIONS
     }
     assert all(r["cpu_vs_builtin"] == 1.0 for r in rows if r["contender"] == BASELINE)
-    table = render({"run": _run(), "summary": rows})
+    claim = flip444(samples)
+    assert {(r["direction"], r["versus"]) for r in claim} == {
+        (d, c) for c in contenders - {"s5cmd"} for d in DIRECTIONS
+    }
+    assert all(r["holds"] == (r["cpu_ratio"] >= 2) for r in claim)
+    table = render({"run": _run(), "summary": rows, "flip444": claim})
     assert table.count("\n| s5cmd |") == 2
     assert "CPU s/GiB" in table
+    assert table.count("\n| upload | ") == len(contenders) - 1  # the claim table: one row per other contender
 
 
 def _run() -> dict[str, Any]:
