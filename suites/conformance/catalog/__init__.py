@@ -50,6 +50,7 @@ SECTIONS = (
     "addressing",
     "presign",
     "fileaccess",
+    "checkpoint",
     "capabilities",
 )
 
