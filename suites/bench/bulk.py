@@ -87,7 +87,8 @@ def file_size(rng: random.Random, min_size: int, max_size: int, distribution: st
     raise ValueError(f"distribution must be one of {', '.join(DISTRIBUTIONS)}, got {distribution!r}")
 
 
-def _cpu() -> float:
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its reaped children (s5cmd runs), in seconds."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
@@ -208,12 +209,12 @@ def measure(
             prefix = f"up/{contender}/{repeat}"
             for name in names:  # directories exist before the clock (boto3 does not create them)
                 (target_dir / name).parent.mkdir(parents=True, exist_ok=True)
-            started, cpu_started = time.perf_counter(), _cpu()
+            started, cpu_started = time.perf_counter(), cpu_seconds()
             if direction == "upload":
                 upload(names, source, prefix)
             else:
                 download(names, target_dir, "src")
-            seconds, cpu = time.perf_counter() - started, _cpu() - cpu_started
+            seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
             if direction == "download":
                 for name in names:
                     if (target_dir / name).read_bytes() != (source / name).read_bytes():
@@ -344,32 +345,53 @@ def render(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Start the target, measure, write ``bulk-results.json`` and ``bulk.md``."""
-    from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
-    from emulators.clients import boto3_client
-    from emulators.registry import create_emulator, options_from_env
-    from suites.bench.build import default_out_dir
-    from suites.bench.results import machine_info
+WORKLOAD_DEFAULTS = {
+    "bulk": {"files": 100, "min_size": "1MiB", "max_size": "8MiB", "distribution": "uniform", "repeats": 3},
+    "checkpoint": {
+        "files": 500, "min_size": "4KiB", "max_size": "1MiB", "distribution": "log-uniform", "repeats": 3,
+    },
+}  # fmt: skip
 
+
+def _arguments(argv: list[str] | None) -> tuple[argparse.Namespace, int, int, int, list[str]]:
+    """Parsed arguments with the workload's defaults filled in, the sizes, the seed and the command."""
     parser = argparse.ArgumentParser(prog="python -m suites.bench.bulk", description=__doc__.split("\n")[0])
+    parser.add_argument("--workload", choices=tuple(WORKLOAD_DEFAULTS), default="bulk")
     parser.add_argument("--target", default="seaweedfs")
-    parser.add_argument("--files", type=int, default=100)
-    parser.add_argument("--min-size", default="1MiB")
-    parser.add_argument("--max-size", default="8MiB")
-    parser.add_argument("--distribution", choices=DISTRIBUTIONS, default="uniform")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--files", type=int, help="default: 100 (bulk), 500 (checkpoint)")
+    parser.add_argument("--min-size", help="default: 1MiB (bulk), 4KiB (checkpoint)")
+    parser.add_argument("--max-size", help="default: 8MiB (bulk), 1MiB (checkpoint)")
+    parser.add_argument("--distribution", choices=DISTRIBUTIONS, help="default: uniform (bulk), log-uniform")
+    parser.add_argument("--repeats", type=int)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--note", action="append")
     parser.add_argument("--out", help="output directory (default reports/bench/<timestamp>/)")
     args = parser.parse_args(argv)
+    for name, value in WORKLOAD_DEFAULTS[args.workload].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     min_size, max_size = parse_size(args.min_size), parse_size(args.max_size)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
     command = [
-        "python", "-m", "suites.bench.bulk", "--target", args.target, "--files", str(args.files),
+        "python", "-m", "suites.bench.bulk",
+        *(["--workload", args.workload] if args.workload != "bulk" else []),
+        "--target", args.target, "--files", str(args.files),
         "--min-size", format_size(min_size), "--max-size", format_size(max_size),
         "--distribution", args.distribution, "--repeats", str(args.repeats), "--seed", str(seed),
     ]  # fmt: skip
+    return args, min_size, max_size, seed, command
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the target, measure, write ``bulk-results.json`` and ``bulk.md`` (or ``checkpoint-*``)."""
+    from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
+    from emulators.clients import boto3_client
+    from emulators.registry import create_emulator, options_from_env
+    from suites.bench import checkpoint
+    from suites.bench.build import default_out_dir
+    from suites.bench.results import machine_info
+
+    args, min_size, max_size, seed, command = _arguments(argv)
     emulator = create_emulator(args.target, **options_from_env(os.environ))
     ok, reason = emulator.available()
     if not ok:
@@ -377,45 +399,54 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     machine = machine_info()
     print(shlex.join(command), flush=True)
+    sizes = {"files": args.files, "min_size": min_size, "max_size": max_size, "repeats": args.repeats}
     with emulator as endpoint, tempfile.TemporaryDirectory(prefix="s3conf-bulk-") as work:
         client = boto3_client(endpoint)
         bucket = unique_bucket_name("bench-bulk-")
         create_bucket(client, bucket, endpoint)
         try:
-            samples = measure(
-                endpoint, bucket, client, Path(work), files=args.files, min_size=min_size,
-                max_size=max_size, repeats=args.repeats, seed=seed, distribution=args.distribution,
-                progress=lambda text: print(text, flush=True),
-            )  # fmt: skip
+            if args.workload == "checkpoint":
+                found: list[Any] = checkpoint.measure(
+                    endpoint, bucket, Path(work), **sizes, seed=seed, distribution=args.distribution,
+                    progress=lambda text: print(text, flush=True),
+                )  # fmt: skip
+            else:
+                found = measure(
+                    endpoint, bucket, client, Path(work), **sizes, seed=seed, distribution=args.distribution,
+                    progress=lambda text: print(text, flush=True),
+                )  # fmt: skip
         finally:
             delete_bucket(client, bucket, emulator.capabilities)
-    document = {
+    document: dict[str, Any] = {
         "run": {
             "command": shlex.join(command),
+            "workload": args.workload,
             "target": args.target,
             "target_version": endpoint.version,
             "machine": f"{machine['system']} {machine['machine']}, {machine['cpu']['count']} CPUs, "
             f"Python {machine['python_version']}, load average at start {machine.get('loadavg_at_start')}",
-            "files": args.files,
-            "bytes": samples[0].bytes,
-            "min_size": min_size,
-            "max_size": max_size,
+            **sizes,
+            "bytes": found[0].bytes,
             "distribution": args.distribution,
-            "repeats": args.repeats,
             "seed": seed,
             "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "notes": list(args.note or ()),
         },
-        "samples": [asdict(s) for s in samples],
-        "summary": summarise(samples),
-        "flip444": flip444(samples),
+        "samples": [asdict(s) for s in found],
     }
+    if args.workload == "checkpoint":
+        document["summary"] = checkpoint.summarise(found)
+        rendered = checkpoint.render(document)
+    else:
+        document["summary"] = summarise(found)
+        document["flip444"] = flip444(found)
+        rendered = render(document)
     out = Path(args.out) if args.out else default_out_dir()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "bulk-results.json").write_text(json.dumps(document, indent=2) + "\n")
-    (out / "bulk.md").write_text(render(document))
-    print(render(document))
-    print(f"results: {out / 'bulk-results.json'}\nreport: {out / 'bulk.md'}")
+    (out / f"{args.workload}-results.json").write_text(json.dumps(document, indent=2) + "\n")
+    (out / f"{args.workload}.md").write_text(rendered)
+    print(rendered)
+    print(f"results: {out / f'{args.workload}-results.json'}\nreport: {out / f'{args.workload}.md'}")
     return 0
 
 

@@ -12,7 +12,8 @@ from moto.server import ThreadedMotoServer
 
 from emulators.clients import boto3_client
 from s3conf.endpoint import Endpoint
-from suites.bench.bulk import BASELINE, DIRECTIONS, flip444, measure, render, summarise
+from suites.bench import checkpoint
+from suites.bench.bulk import BASELINE, DIRECTIONS, _arguments, flip444, measure, render, summarise
 
 
 @pytest.fixture
@@ -72,3 +73,33 @@ def _run() -> dict[str, Any]:
         "command": "python -m suites.bench.bulk", "target": "moto", "machine": "test", "files": 6,
         "bytes": 1, "min_size": 1, "max_size": 2, "repeats": 2, "seed": 3,
     }  # fmt: skip
+
+
+def test_checkpoint_workload_writes_recovers_and_deletes_each_checkpoint(
+    moto_bucket: tuple[Endpoint, Any, str], tmp_path: Path
+) -> None:
+    endpoint, client, bucket = moto_bucket
+    samples = checkpoint.measure(
+        endpoint, bucket, tmp_path, files=30, min_size=1, max_size=4096, repeats=1, seed=5,
+        progress=lambda _: None,
+    )  # fmt: skip
+    assert {(s.contender, s.phase) for s in samples} == {
+        (c, p) for c in checkpoint.CONTENDERS for p in checkpoint.PHASES
+    }
+    assert all(s.files == 30 and s.bytes == samples[0].bytes and s.seconds > 0 for s in samples)
+    # every checkpoint was recovered byte for byte (measure checks) and then deleted
+    assert client.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+    rows = checkpoint.summarise(samples)
+    assert all(r["cpu_vs_builtin"] == 1.0 for r in rows if r["contender"] == "builtin")
+    run = {**_run(), "distribution": "log-uniform"}
+    table = checkpoint.render({"run": run, "summary": rows})
+    assert table.count("\n| s5cmd | ") == len(checkpoint.PHASES)
+    assert "files/s" in table
+
+
+def test_workload_defaults_and_the_reproducing_command() -> None:
+    args, min_size, max_size, _, command = _arguments(["--workload", "checkpoint", "--seed", "9"])
+    assert (args.files, min_size, max_size, args.distribution) == (500, 4096, 1 << 20, "log-uniform")
+    assert command[3:5] == ["--workload", "checkpoint"]
+    assert _arguments(command[3:])[4] == command  # the printed command reproduces itself
+    assert "--workload" not in _arguments(["--seed", "9"])[4]
