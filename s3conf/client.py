@@ -26,6 +26,10 @@ Decisions:
   timeout is cut to what is left. So with the defaults a dead server fails an operation in at most
   300 s (plus at most one connect timeout, 60 s, for a connection attempt begun just before the
   deadline), instead of 3 x 3 x 180 s.
+* **A checksummed upload body is not hashed again for the signature.** A PutObject/UploadPart that
+  carries an ``x-amz-checksum-*`` header (the writer and the multipart engine send one CRC per body)
+  goes as ``UNSIGNED-PAYLOAD``, over http as botocore already does over https; an explicit
+  ``s3.payload_signing_enabled`` in the client config wins (:mod:`s3conf.checksums`).
 * **Caching.** Clients are cached per (endpoint, credentials, settings) because building one costs
   tens of milliseconds and boto3 clients are thread-safe; :func:`clear_client_cache` drops them.
 """
@@ -50,6 +54,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, SSLError
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 from botocore.retries import quota, standard
 
+from s3conf.checksums import unsigned_checksummed_payloads
 from s3conf.client_options import ClientOptions
 from s3conf.endpoint import Endpoint, endpoint_url
 from s3conf.errors import (
@@ -278,6 +283,7 @@ def _build(
         kwargs["verify"] = options.verify
     client = boto3_client(None, botocore_config, profile=options.profile, **kwargs)
     _RequestPolicy(config).register(client)
+    unsigned_checksummed_payloads(client)
     return client
 
 

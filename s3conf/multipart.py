@@ -40,6 +40,7 @@ from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from s3conf.checksums import checksum_parameter, part_checksum
 from s3conf.client import error_code, translate_error
 from s3conf.errors import (
     ConditionalWriteUnsupportedError,
@@ -151,15 +152,23 @@ def multipart_etag(parts: Iterable[UploadedPart]) -> str:
 
 @dataclass(frozen=True)
 class UploadedPart:
-    """One finished part: what ``CompleteMultipartUpload`` and a persisted handle need."""
+    """One finished part: what ``CompleteMultipartUpload`` and a persisted handle need.
+
+    ``checksum`` is the base64 ``x-amz-checksum-*`` value sent with the part (uploads created with a
+    checksum algorithm), which the complete request must repeat; ``None`` otherwise.
+    """
 
     number: int
     etag: str
     size: int
+    checksum: str | None = None
 
-    def as_request(self) -> dict[str, Any]:
+    def as_request(self, checksum_algorithm: str | None = None) -> dict[str, Any]:
         """The entry of ``MultipartUpload.Parts`` in a complete request."""
-        return {"PartNumber": self.number, "ETag": self.etag}
+        entry: dict[str, Any] = {"PartNumber": self.number, "ETag": self.etag}
+        if checksum_algorithm is not None and self.checksum is not None:
+            entry[checksum_parameter(checksum_algorithm)] = self.checksum
+        return entry
 
 
 class MultipartUpload:
@@ -168,8 +177,15 @@ class MultipartUpload:
     Build it with :meth:`create` (starts a new upload) or :meth:`resume` (continues a persisted one).
     Thread-safe: parts may be uploaded from pool threads while the owner keeps working.
 
+    With a ``checksum_algorithm`` (``"CRC32"``/``"CRC32C"``, see :mod:`s3conf.checksums`) the upload is
+    created with it, every :meth:`upload_part` computes the part's checksum on the calling (pool)
+    thread and sends it as a header (clients from :func:`s3conf.client.make_client` then send the
+    payload unsigned), and :meth:`complete` repeats each part's value, as S3 requires. Server-side
+    copies (:meth:`copy_part`) use uploads without one.
+
     Attributes:
         upload_id: the store's id of this upload.
+        checksum_algorithm: the flexible checksum every uploaded part carries, or ``None``.
         abort_error: the failure of an abort attempted while another error was propagating.
     """
 
@@ -182,12 +198,16 @@ class MultipartUpload:
         *,
         create_new: bool = False,
         parts: Iterable[UploadedPart] = (),
+        checksum_algorithm: str | None = None,
     ) -> None:
         self._client = client
         self.bucket = bucket
         self.key = key
         self.upload_id = upload_id
         self.create_new = create_new
+        self.checksum_algorithm = checksum_algorithm
+        if checksum_algorithm is not None:
+            part_checksum(checksum_algorithm, b"")  # fail now, naming it, if it cannot be computed here
         self._parts: dict[int, UploadedPart] = {part.number: part for part in parts}
         self._lock = threading.Lock()
         self.completed = False
@@ -201,15 +221,36 @@ class MultipartUpload:
         )
 
     @classmethod
-    def create(cls, client: Any, bucket: str, key: str, *, create_new: bool = False) -> MultipartUpload:
-        """Start a new multipart upload (``CreateMultipartUpload``)."""
-        created = call_s3(client.create_multipart_upload, bucket, key)
-        return cls(client, bucket, key, str(created["UploadId"]), create_new=create_new)
+    def create(
+        cls,
+        client: Any,
+        bucket: str,
+        key: str,
+        *,
+        create_new: bool = False,
+        checksum_algorithm: str | None = None,
+    ) -> MultipartUpload:
+        """Start a new multipart upload (``CreateMultipartUpload``), with ``checksum_algorithm`` if given."""
+        if checksum_algorithm is not None:
+            part_checksum(checksum_algorithm, b"")  # refuse an unavailable algorithm before creating
+        algorithm: dict[str, Any] = {"ChecksumAlgorithm": checksum_algorithm} if checksum_algorithm else {}
+        created = call_s3(client.create_multipart_upload, bucket, key, **algorithm)
+        return cls(
+            client,
+            bucket,
+            key,
+            str(created["UploadId"]),
+            create_new=create_new,
+            checksum_algorithm=checksum_algorithm,
+        )
 
     @classmethod
     def resume(cls, client: Any, bucket: str, key: str, handle: Mapping[str, Any]) -> MultipartUpload:
         """Continue an upload from :meth:`handle` (in this or another process)."""
-        parts = [UploadedPart(int(p["number"]), str(p["etag"]), int(p["size"])) for p in handle["parts"]]
+        parts = [
+            UploadedPart(int(p["number"]), str(p["etag"]), int(p["size"]), p.get("checksum"))
+            for p in handle["parts"]
+        ]
         return cls(
             client,
             bucket,
@@ -217,17 +258,28 @@ class MultipartUpload:
             str(handle["upload_id"]),
             create_new=bool(handle.get("create_new", False)),
             parts=parts,
+            checksum_algorithm=handle.get("checksum_algorithm"),
         )
 
     def handle(self) -> dict[str, Any]:
-        """A JSON-serialisable record of the upload (id, finished parts, sizes): no credentials."""
-        return {
+        """A JSON-serialisable record of the upload (id, finished parts, sizes): no credentials.
+
+        Uploads with a checksum algorithm add ``checksum_algorithm`` and each part's ``checksum``.
+        """
+        record: dict[str, Any] = {
             "bucket": self.bucket,
             "key": self.key,
             "upload_id": self.upload_id,
             "create_new": self.create_new,
-            "parts": [{"number": p.number, "etag": p.etag, "size": p.size} for p in self.parts],
+            "parts": [
+                {"number": p.number, "etag": p.etag, "size": p.size}
+                | ({"checksum": p.checksum} if p.checksum is not None else {})
+                for p in self.parts
+            ],
         }
+        if self.checksum_algorithm is not None:
+            record["checksum_algorithm"] = self.checksum_algorithm
+        return record
 
     @property
     def parts(self) -> list[UploadedPart]:
@@ -247,12 +299,22 @@ class MultipartUpload:
         return part
 
     def upload_part(self, number: int, body: bytes | bytearray) -> UploadedPart:
-        """Upload part ``number`` (``bytes`` or a ``bytearray`` passed without copying)."""
+        """Upload part ``number`` (``bytes`` or a ``bytearray`` passed without copying).
+
+        With a checksum algorithm the checksum is computed here, in the calling thread (a pool thread
+        for the writer: the hash releases the GIL), once; botocore then neither hashes the payload for
+        the signature nor adds a checksum of its own.
+        """
         if not 1 <= number <= MAX_PARTS:
             raise TransferError(
                 f"part {number} of s3://{self.bucket}/{self.key} is beyond S3's {MAX_PARTS}-part limit: "
                 "raise s3.spi.write.part-size (or set s3.spi.write.spool=true, which sizes parts to fit)"
             )
+        checksum: dict[str, Any] = {}
+        value: str | None = None
+        if self.checksum_algorithm is not None:
+            value = part_checksum(self.checksum_algorithm, body)
+            checksum[checksum_parameter(self.checksum_algorithm)] = value
         response = call_s3(
             self._client.upload_part,
             self.bucket,
@@ -260,8 +322,9 @@ class MultipartUpload:
             UploadId=self.upload_id,
             PartNumber=number,
             Body=body,
+            **checksum,
         )
-        return self._record(UploadedPart(number, str(response["ETag"]), len(body)))
+        return self._record(UploadedPart(number, str(response["ETag"]), len(body), value))
 
     def copy_part(
         self, number: int, source: Mapping[str, str], first: int, last: int, *, if_match: str | None = None
@@ -306,7 +369,7 @@ class MultipartUpload:
                 Bucket=self.bucket,
                 Key=self.key,
                 UploadId=self.upload_id,
-                MultipartUpload={"Parts": [part.as_request() for part in parts]},
+                MultipartUpload={"Parts": [part.as_request(self.checksum_algorithm) for part in parts]},
                 **conditional,
             )
         except ClientError as error:

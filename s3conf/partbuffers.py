@@ -122,13 +122,13 @@ class PartBuffers:
         with self._condition:
             self._peak_bytes = max(self._peak_bytes, self._alive_bytes())
 
-    def release(self, buffer: bytearray) -> None:
-        """Give ``buffer`` back: kept for reuse when it is a full part, dropped otherwise."""
+    def release(self, buffer: bytearray, *, keep: bool = True) -> None:
+        """Give ``buffer`` back: kept for reuse when it is a full part (and ``keep``), dropped otherwise."""
         with self._condition:
             self._peak_bytes = max(self._peak_bytes, self._alive_bytes())
             if self._in_use.pop(id(buffer), None) is None:
                 return
-            if len(buffer) == self.part_size:
+            if keep and len(buffer) == self.part_size:
                 self._free.append(buffer)
             self._condition.notify_all()
 

@@ -17,9 +17,14 @@ file grows. :class:`S3Writer` cuts what it is given into parts of ``s3.spi.write
   the same engine, with parts sized to the now known total (S3's 10,000-part limit). A streaming
   writer cannot know the total, so it refuses part 10,001 with an error naming the settings.
 
-The threshold cannot exceed what the buffers hold: when all of them are full before the threshold
-is reached, the multipart upload starts then. With a threshold above the part size, an object
-between the two is joined from its part buffers for its single PUT (one extra copy of that object).
+The threshold cannot exceed what the buffers hold: when all of them but one are full before the
+threshold is reached, the multipart upload starts then. With a threshold above the part size, an
+object between the two is joined for its single PUT by growing its first buffer and dropping each
+other as it is copied, so the bound on buffered bytes holds there too.
+
+Every part (and a single PUT) carries one CRC checksum header computed on the pool thread; clients
+from :func:`s3conf.client.make_client` then send it as ``UNSIGNED-PAYLOAD`` instead of hashing it
+with SHA-256 for the signature over http: why, and which stores verify it, is in :mod:`s3conf.checksums`.
 
 Guarantees (kept from the spooling writer this replaces): nothing appears at the key before
 ``close()`` returns; when the ``with`` block raises, :meth:`S3Writer.abort` is called, or a part or
@@ -51,6 +56,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from s3conf.checksums import CHECKSUM_ALGORITHM, checksum_parameter, part_checksum
 from s3conf.errors import MultipartAbortError
 from s3conf.fetchpool import FetchPool
 from s3conf.multipart import (
@@ -213,7 +219,7 @@ class S3Writer(io.RawIOBase):
         while position < total:
             if self._current is None:
                 # Only the first buffer grows (most objects are small); later ones are allocated at
-                # full size, which costs half as much CPU as growing them piece by piece.
+                # their full size, so their memory is exactly one part (growth over-allocates).
                 self._current = self._buffers.acquire(None if self._size == 0 else self._part_size)
                 self._raise_part_failure()
             buffer = self._current
@@ -223,7 +229,10 @@ class S3Writer(io.RawIOBase):
                 buffer += view[position : position + take]  # a fresh buffer grows
                 self._buffers.grew()
             else:
-                buffer[filled : filled + take] = view[position : position + take]  # a recycled one
+                # Through a memoryview: bytearray slice assignment from a non-bytearray first copies
+                # the source into a temporary bytearray (two copies and a malloc per write).
+                with memoryview(buffer) as target:
+                    target[filled : filled + take] = view[position : position + take]
             self._filled = filled + take
             position += take
             self._size += take
@@ -307,11 +316,19 @@ class S3Writer(io.RawIOBase):
             self._submit(buffer)
             return
         self._held.append(buffer)
-        if self._size >= self._threshold or len(self._held) >= self._parts_in_flight:
+        # All but one buffer may wait for the threshold: joining them for a single PUT then needs at
+        # most that one more part of memory (see _joined), so the bound holds on that path too.
+        if self._size >= self._threshold or len(self._held) >= max(1, self._parts_in_flight - 1):
             self._start_multipart()
 
     def _start_multipart(self) -> None:
-        self._upload = MultipartUpload.create(self._client, self.bucket, self.key, create_new=self.create_new)
+        self._upload = MultipartUpload.create(
+            self._client,
+            self.bucket,
+            self.key,
+            create_new=self.create_new,
+            checksum_algorithm=CHECKSUM_ALGORITHM,
+        )
         self.upload_id = self._upload.upload_id
         self._runner = PartRunner(self._pool, self._parts_in_flight)
         held, self._held = self._held, []
@@ -346,7 +363,8 @@ class S3Writer(io.RawIOBase):
     def _finish_stream(self) -> None:
         last = self._last_buffer()
         if self._upload is None and (self._size < self._threshold or self._size == 0):
-            self._put_single([*self._held, last] if last is not None else self._held)
+            held, self._held = self._held, []
+            self._put_single(self._joined([*held, last] if last is not None else held))
             return
         if self._upload is None:
             self._start_multipart()
@@ -361,8 +379,25 @@ class S3Writer(io.RawIOBase):
         self._upload.complete()
         self.parts_uploaded = len(self._upload.parts)
 
-    def _put_single(self, buffers: list[bytearray]) -> None:
-        body: bytes | bytearray = buffers[0] if len(buffers) == 1 else b"".join(buffers)
+    def _joined(self, buffers: list[bytearray]) -> bytearray:
+        """One body from ``buffers``: the first grows in place and each other is dropped once taken.
+
+        ``b"".join`` would hold every buffer and their copy at once (twice the object, beyond the
+        bound on buffered bytes); growing the first buffer (``realloc``, which moves large blocks
+        without copying) keeps about one object alive. Only a threshold above the part size gets here
+        with more than one buffer.
+        """
+        if not buffers:
+            return bytearray()
+        body = buffers[0]
+        for index in range(1, len(buffers)):
+            body += buffers[index]
+            self._buffers.release(buffers[index], keep=False)
+            buffers[index] = bytearray()
+        self._buffers.grew()
+        return body
+
+    def _put_single(self, body: bytearray) -> None:
         conditional = {"IfNoneMatch": "*"} if self.create_new else {}
         call_s3(
             self._client.put_object,
@@ -370,6 +405,7 @@ class S3Writer(io.RawIOBase):
             self.key,
             create_new=self.create_new,
             Body=body,
+            **{checksum_parameter(CHECKSUM_ALGORITHM): part_checksum(CHECKSUM_ALGORITHM, body)},
             **conditional,
         )
 
@@ -379,7 +415,10 @@ class S3Writer(io.RawIOBase):
         spool.flush()
         spool.seek(0)
         if self._size < self._threshold or self._size == 0:
-            self._put_single([bytearray(spool.read())])
+            body = bytearray(self._size)
+            if spool.readinto(body) != self._size:
+                raise OSError(f"spool file of s3://{self.bucket}/{self.key} ended early")
+            self._put_single(body)
             return
         part_size = part_size_for(self._size, self._part_size)
         self._buffers = PartBuffers(count=self._parts_in_flight, part_size=part_size)
