@@ -1,6 +1,7 @@
 """Repository-wide pytest setup: hypothesis profiles and the targets plugin.
 
-``HYPOTHESIS_PROFILE`` selects ``ci`` (bounded, the default under ``nox -s tests``), ``dev`` or
+``HYPOTHESIS_PROFILE`` selects ``ci`` (bounded, the default under ``nox -s tests``), ``dev``,
+``mutation`` (small and derandomized: ``nox -s mutation`` reruns the suites per mutant) or
 ``thorough`` (long; ``nox -s thorough``). ``s3conf conformance`` run from the repository root (as
 ``nox -s conformance`` does) also loads this file, in an environment without the test tools: there
 hypothesis is absent and the profiles, which only the property suites use, are not registered.
@@ -12,10 +13,19 @@ import importlib.util
 import os
 
 if importlib.util.find_spec("hypothesis") is not None:
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True, print_blob=True)
     settings.register_profile("dev", max_examples=50, deadline=None)
+    # nox -s mutation: each mutant reruns the property suites, so fewer examples, the same every run,
+    # and no shrinking (a mutant only needs one failing example; shrinking it costs more than the run).
+    settings.register_profile(
+        "mutation",
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        phases=(Phase.explicit, Phase.generate),
+    )
     settings.register_profile(
         "thorough", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
     )

@@ -10,6 +10,10 @@ their own sessions; ``tests`` runs a quick slice of each.
 
 from __future__ import annotations
 
+import re
+import tomllib
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
@@ -127,6 +131,41 @@ def soak(session: nox.Session) -> None:
     """Readers and writers under a random fault schedule: ``nox -s soak -- --seconds 60 --target moto``."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "suites.soak", *session.posargs)
+
+
+def extra_requirements(extra: str) -> list[str]:
+    """The requirements of ``s3conf[extra]`` (nested extras expanded) without s3conf itself.
+
+    For sessions that must import the project from a copy of the tree (mutmut's ``mutants/``), where
+    an installed s3conf would shadow the copy.
+    """
+    project = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras: dict[str, list[str]] = project["optional-dependencies"]
+    wanted, seen, requirements = [extra], set(), list(project["dependencies"])
+    while wanted:
+        name = wanted.pop()
+        seen.add(name)
+        for requirement in extras[name]:
+            if nested := re.fullmatch(r"s3conf\[([\w,-]+)\]", requirement):
+                wanted += [n for n in nested.group(1).split(",") if n not in seen]
+            elif requirement not in requirements:
+                requirements.append(requirement)
+    return requirements
+
+
+@nox.session(python=PYTHON)
+def mutation(session: nox.Session) -> None:
+    """Mutation testing (mutmut) of the pure core, the ranged GET, the read policies and the exit code.
+
+    Opt-in (minutes): ``nox -s mutation`` writes ``reports/mutation/summary.md`` and ``summary.json``;
+    ``-- --report-only`` rebuilds them from ``mutants/``; ``-- 's3conf.uri.*'`` runs one module's mutants.
+    Runs under ``nice`` on at most two workers, against moto only (started by the tests themselves).
+    """
+    session.install(*extra_requirements("mutation"))
+    session.run(
+        "nice", "-n", "10", "python", "-m", "suites.mutation", *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "mutation"}, external=True,
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON)

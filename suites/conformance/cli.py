@@ -12,10 +12,10 @@ executed no check, or a run that executed none at all, is a usage error too: a v
 go green having tested nothing. The secret key comes from ``--secret-key-file FILE``,
 ``S3CONF_SECRET_KEY`` or (visible to other users in the process list) ``--secret-key``.
 
-Exit codes (:func:`exit_status`): 0 every check ran as expected (passes, listed xfails, declared
-not-applicable); 1 a new failure or error, a stale expectation (a listed check passed) or a bucket left
-behind; 2 a usage error, the reason printed (also a named target that cannot run, or nothing executed);
-3 the endpoint rejected the credentials (nothing else was run).
+Exit codes (:func:`suites.conformance.exit_code.exit_status`): 0 every check ran as expected
+(passes, listed xfails, declared not-applicable); 1 a new failure or error, a stale expectation (a
+listed check passed) or a bucket left behind; 2 a usage error, the reason printed (also a named target
+that cannot run, or nothing executed); 3 the endpoint rejected the credentials (nothing else was run).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from s3conf.errors import ConfigError, S3ConfError
 from s3conf.redaction import redact
-from suites.conformance.report import in_headline, load_results, render_diff, render_html, render_markdown
+from suites.conformance.exit_code import exit_status
+from suites.conformance.report import load_results, render_diff, render_html, render_markdown
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -52,8 +53,6 @@ LOCAL_TARGETS = (
     "minio",
     "localstack",
 )
-#: Outcomes that mean a check really ran against the store.
-EXECUTED = ("pass", "fail", "xfail", "xpass", "error")
 SECRET_KEY_ENV = "S3CONF_SECRET_KEY"
 
 
@@ -152,58 +151,6 @@ def select_checks(checks: Sequence[Check], include: Sequence[str], exclude: Sequ
         if (not include or any(fnmatch.fnmatchcase(c.id, p) for p in include))
         and not any(fnmatch.fnmatchcase(c.id, p) for p in exclude)
     ]
-
-
-def exit_status(document: Mapping[str, Any], named_targets: Sequence[str]) -> tuple[int, list[str]]:
-    """The exit code of a finished run and the reasons for it (printed one per line).
-
-    2 when a target named on the command line executed no check, or no check executed at all; else 1
-    when any headline check (see :func:`suites.conformance.report.in_headline`) failed or errored, a
-    listed expectation passed (stale: the entry must go) or a bucket was left behind; else 0. Computed
-    from the results themselves, not the summary counts.
-    """
-    results: list[Mapping[str, Any]] = list(document.get("results", []))
-    ran: dict[str, int] = {}
-    skip_reasons: dict[str, str] = {}
-    for result in results:
-        target = str(result["target"])
-        ran[target] = ran.get(target, 0) + (result["outcome"] in EXECUTED)
-        if result["outcome"] == "skip" and result.get("reason"):
-            skip_reasons.setdefault(target, str(result["reason"]))
-    usage = [
-        f"target {name!r} was named but ran no check: {skip_reasons.get(name, 'none was selected')}"
-        for name in named_targets
-        if not ran.get(name)
-    ]
-    if usage:
-        return 2, usage
-    if not any(ran.values()):
-        reasons = "; ".join(f"{t}: {r}" for t, r in sorted(skip_reasons.items()))
-        return 2, ["no check was executed" + (f" ({reasons})" if reasons else "")]
-
-    checks: Mapping[str, Any] = document.get("checks", {})
-
-    def ids(outcome: str) -> list[str]:
-        """Headline results only: a check whose answer AWS neither documents nor showed never fails a run."""
-        return sorted(
-            f"{r['target']}:{r['check']}"
-            for r in results
-            if r["outcome"] == outcome and in_headline(checks.get(str(r["check"]), {}))
-        )
-
-    problems = []
-    if failed := ids("fail"):
-        shown = ", ".join(failed[:10]) + (", ..." if len(failed) > 10 else "")
-        problems.append(f"{len(failed)} check(s) failed that expectations.toml does not list: {shown}")
-    if errors := ids("error"):
-        problems.append(f"{len(errors)} check(s) errored: {', '.join(errors)}")
-    if stale := ids("xpass"):
-        problems.append(
-            f"{len(stale)} stale expectation(s), listed in expectations.toml but passed: {', '.join(stale)}"
-        )
-    if leftovers := list(document.get("leftover_buckets") or []):
-        problems.append(f"bucket(s) left behind on the store: {', '.join(leftovers)}")
-    return (1 if problems else 0), problems
 
 
 def probe_endpoint(endpoint: Endpoint) -> tuple[int, str] | None:
