@@ -69,7 +69,8 @@ def test_noxfile_sessions_run_on_the_python_that_runs_nox() -> None:
 
 
 @pytest.mark.parametrize(
-    "session", ["tests", "conformance", "bench", "report", "lint", "typecheck", "thorough", "extras", "mutation"]
+    "session",
+    ["tests", "conformance", "bench", "report", "lint", "typecheck", "thorough", "extras", "mutation"],
 )
 def test_readme_sessions_exist_in_the_noxfile(session: str) -> None:
     readme = README.read_text(encoding="utf-8")
