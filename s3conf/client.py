@@ -111,6 +111,17 @@ def operation_deadline(deadline: float) -> Iterator[None]:
         _deadlines.outer = previous
 
 
+def enter_call(operation_timeout: float) -> None:
+    """Start a request made outside botocore's call pipeline (no ``before-call``): set its deadline.
+
+    The same rule as a botocore call (:class:`_RequestPolicy`): ``operation_timeout`` from now, or the
+    enclosing :func:`operation_deadline` when that is nearer. Used by :mod:`s3conf.directget`.
+    """
+    deadline = time.monotonic() + operation_timeout
+    outer = getattr(_deadlines, "outer", None)
+    _deadlines.call = deadline if outer is None else min(deadline, outer)
+
+
 def remaining_seconds() -> float:
     """Seconds left before the current call's deadline in this thread (``inf`` outside any call)."""
     deadline = getattr(_deadlines, "call", None)
@@ -143,9 +154,7 @@ class _RequestPolicy:
 
     def start_call(self, **_: Any) -> None:
         """A new API call: its deadline is the operation timeout, or the enclosing operation's."""
-        deadline = time.monotonic() + self._operation
-        outer = getattr(_deadlines, "outer", None)
-        _deadlines.call = deadline if outer is None else min(deadline, outer)
+        enter_call(self._operation)
 
     def before_send(self, request: Any, event_name: str, **_: Any) -> None:
         """Give this attempt the read (or write) timeout, cut to the time left before the deadline."""

@@ -279,7 +279,7 @@ def read_body(
             progress(count)
             position += count
     finally:
-        source.finish(complete=position >= response.total, empty=response.total == 0)
+        source.finish(complete=position > response.last, empty=response.total == 0)
     if position < end:
         raise TransferError(errno.EIO, f"response ended at byte {position}, expected {end}", name)
     return buffer

@@ -54,6 +54,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from s3conf.client import error_code, error_status
+from s3conf.directget import DirectGet
 from s3conf.errors import InvalidURIError, S3ConfError, TransferError
 from s3conf.fetchpool import FetchPool
 from s3conf.parquet import ParquetPolicy, footer_layout
@@ -187,6 +188,7 @@ class S3Reader(io.RawIOBase):
         if attempts < 1:
             raise ValueError(f"attempts must be >= 1, got {attempts}")
         self._client = client
+        self._direct = DirectGet(client, bucket, key)
         self.bucket = bucket
         self.key = key
         self._fragment_size = config.fragment_size
@@ -822,12 +824,10 @@ class S3Reader(io.RawIOBase):
             raise CancelledError
         with self._lock:
             size, etag = self._size, self._etag
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Range": requested.header}
-        if etag is not None:
-            kwargs["IfMatch"] = etag
         self.stats.add(get_requests=1)
         try:
-            response = RangedResponse(dict(self._client.get_object(**kwargs)), self.bucket, self.key)
+            answer = self._direct.get_object(requested.header, etag, self._operation_timeout)
+            response = RangedResponse(answer, self.bucket, self.key)
         except ClientError as error:
             if error_code(error) == "InvalidRange" or error_status(error) == 416:
                 raise RangeNotSatisfiableError(self.name) from error

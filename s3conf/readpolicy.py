@@ -11,7 +11,8 @@ Policies (``s3.spi.read.policy``; Hadoop's ``fs.s3a.experimental.input.fadvise``
 * ``sequential``: the Java provider's design. Fragments of S bytes; reaching the middle of fragment i
   drops those below and prefetches i+1..i+N-1; a miss keeps only the window [j, j+N-1].
 * ``random``: fetch what is read, rounded up to a small minimum (``s3.spi.read.random.min-fetch``),
-  never read ahead (S3A's ``random``). Bytes fetched stay close to bytes read.
+  never read ahead (S3A's ``random``). Bytes fetched stay close to bytes read. What was read stays
+  cached up to S x N bytes and N spans (the nearest kept).
 * ``adaptive`` (default): starts as ``random``; each read that continues the previous one doubles a
   read-ahead window (``s3.spi.read.adaptive.initial-window`` up to S x N), a far or backward seek resets
   it (Linux on-demand readahead, S3A ``adaptive``, AWS's Analytics Accelerator sequential detector).
@@ -210,10 +211,15 @@ def covered_until(position: int, cache: Sequence[Cached]) -> int:
     return end
 
 
-def _drop_over_cap(cache: Sequence[Cached], keep: Span, cap: int) -> tuple[Span, ...]:
-    """Drop ready spans farthest from ``keep`` until the cache holds at most ``cap`` bytes."""
+def _drop_over_cap(cache: Sequence[Cached], keep: Span, cap: int, spans: int) -> tuple[Span, ...]:
+    """Drop ready spans farthest from ``keep`` until at most ``cap`` bytes and ``spans`` spans remain.
+
+    The span count matters as much as the bytes: the engine looks at every cached span on every read,
+    so 250 MiB of 16 KiB records (thousands of spans) made each read cost milliseconds of bookkeeping.
+    """
     total = sum(e.end - e.start for e in cache)
-    if total <= cap:
+    count = len(cache)
+    if total <= cap and count <= spans:
         return ()
 
     def distance(entry: Cached) -> int:
@@ -221,10 +227,11 @@ def _drop_over_cap(cache: Sequence[Cached], keep: Span, cap: int) -> tuple[Span,
 
     dropped = []
     for entry in sorted(cache, key=distance, reverse=True):
-        if total <= cap or distance(entry) == 0:
+        if (total <= cap and count <= spans) or distance(entry) == 0:
             break
         dropped.append(Span(entry.start, entry.end))
         total -= entry.end - entry.start
+        count -= 1
     return tuple(dropped)
 
 
@@ -249,7 +256,10 @@ class RandomPolicy:
         access = history[-1]
         fetch = _demand(access, cache, size, self.config.min_fetch, self.config.fragment_size)
         keep = Span(access.offset, access.end)
-        return Plan(fetch=fetch, drop=_drop_over_cap(cache, keep, self.config.cache_bytes))
+        return Plan(
+            fetch=fetch,
+            drop=_drop_over_cap(cache, keep, self.config.cache_bytes, self.config.fragment_number),
+        )
 
     def tail_length(self) -> int:
         return min(self.config.tail, 64 * KiB)
@@ -333,7 +343,9 @@ class AdaptivePolicy:
         fetch = _demand(access, cache, size, config.min_fetch, piece)
         if window == 0:
             keep = Span(access.offset, access.end)
-            return Plan(fetch=fetch, drop=_drop_over_cap(cache, keep, config.cache_bytes))
+            return Plan(
+                fetch=fetch, drop=_drop_over_cap(cache, keep, config.cache_bytes, config.fragment_number)
+            )
         # Sequential: what lies behind the read is done with; read ahead when less than half is left.
         drop = tuple(Span(e.start, e.end) for e in cache if e.end <= access.offset)
         remaining = [e for e in cache if e.end > access.offset]

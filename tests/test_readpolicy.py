@@ -42,6 +42,7 @@ class Replay:
     gets: int = 0
     bytes_fetched: int = 0
     peak_cached: int = 0
+    peak_spans: int = 0
 
 
 def simulate(policy: ReadPolicy, trace: Sequence[tuple[int, int]], size: int) -> Replay:
@@ -71,6 +72,7 @@ def simulate(policy: ReadPolicy, trace: Sequence[tuple[int, int]], size: int) ->
                 f"{policy.name}: read {offset}+{length} not covered after its fetch"
             )
         replay.peak_cached = max(replay.peak_cached, sum(e.end - e.start for e in cache))
+        replay.peak_spans = max(replay.peak_spans, len(cache))
     return replay
 
 
@@ -253,3 +255,11 @@ def test_policies_are_pure(name: str) -> None:
     history = (Access(0, 100), Access(100, 4 * MiB))
     cache = (Cached(0, 1 * MiB), Cached(1 * MiB, 2 * MiB, ready=False))
     assert policy.plan(history, cache, 20 * MiB) == policy.plan(history, cache, 20 * MiB)
+
+
+@pytest.mark.parametrize("name", ["random", "adaptive"], ids=["random", "adaptive"])
+def test_random_reads_keep_at_most_n_spans(name: str) -> None:
+    """Thousands of cached records would make every read scan them all: N spans stay, plus the new one."""
+    trace = [((i * 7919 * KiB) % (60 * MiB), 16 * KiB) for i in range(3 * CONFIG.fragment_number)]
+    replay = simulate(make_policy(name, CONFIG), trace, 64 * MiB)
+    assert replay.peak_spans <= CONFIG.fragment_number + 1

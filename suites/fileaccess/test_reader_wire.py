@@ -1,0 +1,80 @@
+"""What a reader costs on the wire per GET: connections kept alive, botocore's call pipeline paid once.
+
+Both are CPU per GET on the client (issue 12): a ranged GET that closed its connection made the next
+one reconnect (and the store accept), and every ``client.get_object`` ran botocore's whole call
+pipeline (3-4 ms of CPU here). Counted on real targets through botocore's own events and urllib3's
+connection counter, never timed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from s3conf.client import new_client
+from s3conf.config import S3Config
+from s3conf.fetchpool import FetchPool
+from s3conf.reader import S3Reader
+
+KiB = 1024
+
+
+def _connections_made(client: Any) -> int:
+    """New HTTP connections the client's pool for its endpoint has opened (urllib3's own counter)."""
+    pool = client._endpoint.http_session._manager.connection_from_url(client.meta.endpoint_url)
+    made: int = pool.num_connections
+    return made
+
+
+@pytest.mark.parametrize("policy", ["random", "sequential"], ids=["random", "sequential"])
+def test_ranged_gets_keep_their_connection_alive(target: Any, bucket: str, policy: str) -> None:
+    """GETs of ranges that end before the object does hand their connection back for the next one."""
+    config = S3Config(read_policy=policy, fragment_size=64 * KiB, fragment_number=1, read_min_fetch=4 * KiB)
+    client = new_client(target.endpoint, config)
+    data = random.Random(7).randbytes(1024 * KiB)
+    client.put_object(Bucket=bucket, Key="obj", Body=data)
+    before = _connections_made(client)
+    with (
+        FetchPool(max_workers=1, max_inflight_bytes=1 << 20) as pool,
+        S3Reader(client, bucket, "obj", config=config, pool=pool) as reader,
+    ):
+        for offset in range(0, len(data) - 8 * KiB, 97 * KiB):  # each read its own GET
+            reader.seek(offset)
+            assert reader.read(8 * KiB) == data[offset : offset + 8 * KiB]
+        gets = reader.stats.get_requests
+    assert gets >= 10
+    assert _connections_made(client) - before <= 2  # the caller's and at most one pool thread's
+
+
+def test_gets_after_the_first_skip_botocore_call_pipeline_but_not_the_wire_events(
+    target: Any, bucket: str
+) -> None:
+    """One ``before-call`` (the first GET), one ``before-send`` and ``after-call`` per GET, bytes exact."""
+    config = S3Config(read_policy="random", read_min_fetch=4 * KiB)
+    client = new_client(target.endpoint, config)
+    data = random.Random(8).randbytes(512 * KiB)
+    client.put_object(Bucket=bucket, Key="obj", Body=data)
+    events: Counter[str] = Counter()
+    received = 0
+
+    def count(event_name: str, **_: Any) -> None:
+        events[event_name.split(".", maxsplit=1)[0]] += 1
+
+    def bytes_received(parsed: dict[str, Any], **_: Any) -> None:
+        nonlocal received
+        received += int(parsed["ContentLength"])
+
+    for event in ("before-call.s3.GetObject", "before-send.s3.GetObject", "after-call.s3.GetObject"):
+        client.meta.events.register(event, count)
+    client.meta.events.register("after-call.s3.GetObject", bytes_received)
+    offsets = [0, 300 * KiB, 100 * KiB, 450 * KiB, 200 * KiB]
+    with S3Reader(client, bucket, "obj", config=config) as reader:
+        for offset in offsets:
+            reader.seek(offset)
+            assert reader.read(5 * KiB) == data[offset : offset + 5 * KiB]
+        assert reader.stats.get_requests == len(offsets)
+    assert events == {"before-call": 1, "before-send": len(offsets), "after-call": len(offsets)}
+    assert received == len(offsets) * 5 * KiB
