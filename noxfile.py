@@ -169,6 +169,18 @@ def mutation(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def crash_recovery(session: nox.Session) -> None:
+    """Recoverable writer: 50 SIGKILLed writer processes per target, recovered and checked byte for byte.
+
+    ``nox -s crash_recovery -- --points 5 --seed 123`` for fewer points or to replay seeds.
+    """
+    session.install("-e", ".[test]")
+    targets = ["--target", "moto", "--target", "seaweedfs", "--target", "rclone"]
+    args = session.posargs or ["--points", "50"]
+    session.run("python", "-m", "suites.crash", *targets, "--json", "reports/crash-recovery.json", *args)
+
+
+@nox.session(python=PYTHON)
 def thorough(session: nox.Session) -> None:
     """The property suites with the long hypothesis profile."""
     session.install("-e", ".[test]")
