@@ -85,7 +85,7 @@ def test_persist_recover_commit_keeps_exactly_the_persisted_bytes(
 def test_a_commit_handle_commits_in_another_process_once(
     multipart_target: Any, s3_client: Any, bucket: str
 ) -> None:
-    data = os.urandom(2 * MIN_PART_SIZE + 5)
+    data = os.urandom(MIN_PART_SIZE + 5)
     stream = writer_for(multipart_target, bucket).open(KEY)
     stream.write(data)
     stream.persist()
@@ -129,7 +129,7 @@ def test_cleanup_aborts_the_upload_and_deletes_temporary_objects(
 ) -> None:
     writer = writer_for(multipart_target, bucket)
     stream = writer.open(KEY)
-    stream.write(os.urandom(MIN_PART_SIZE + 10))
+    stream.write(os.urandom(10))
     first = stream.persist()
     stream.write(b"more")
     second = stream.persist()
