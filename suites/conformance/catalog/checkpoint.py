@@ -139,7 +139,7 @@ def metadata_predictable(ctx: CheckContext) -> None:
 
 @check(
     "checkpoint.delete-complete",
-    source=api("DeleteObjects", "Description"),
+    source=api("ListObjectsV2", "Response Elements: CommonPrefixes (keys that share a prefix)"),
     operation="DeleteObjects, ListObjectsV2, HeadObject",
     expected="After one DeleteObjects of every state file and the _metadata reports them all Deleted, "
     "neither a flat nor a delimiter listing under the checkpoint shows anything (no keys, no common "
