@@ -31,6 +31,10 @@ Decisions:
   variables and process overrides is part of the token (and of its clients' cache key), so changing
   ``S3_SPI_ENDPOINT_PROTOCOL`` or ``AWS_ACCESS_KEY_ID`` takes effect for the next
   ``fsspec.filesystem("s3x")`` instead of being read once at first use.
+* **One call, one HEAD**: what a request learned about an object (size, ETag, modification time, its
+  last bytes) answers ``info``/``isfile``/``size`` and starts the readers of the next calls of this
+  instance for ``metadata_ttl`` seconds (:mod:`s3conf.fsspec_metadata`): pandas' ``read_parquet`` costs
+  one HEAD and one footer GET instead of three HEADs and two footer GETs.
 * **No process-wide state**: an instance pickles as its options (fsspec's ``__reduce__``), so Dask workers
   rebuild the same file system, credentials included, from what they are sent.
 """
@@ -63,9 +67,17 @@ from s3conf.fetchpool import fetch_worker_count
 from s3conf.fs import FileStat, S3FileSystem, parse_mode
 from s3conf.fsspec_bulk import get_many, put_many
 from s3conf.fsspec_locations import PREFIX, Location, locate
-from s3conf.fsspec_options import StorageOptions
+from s3conf.fsspec_metadata import MAX_TAIL, MetadataCache, ObjectFacts, trimmed
+from s3conf.fsspec_options import (
+    CACHE_TYPE_POLICIES,
+    StorageOptions,
+    cache_type_policy,
+    read_policy_option,
+)
 from s3conf.listing import directory_prefix
 from s3conf.multipath import OMITTED, check_on_error, run_each
+from s3conf.reader import S3Reader
+from s3conf.readthrough import ReadThroughBuffer
 from s3conf.redaction import MASK, Secret
 
 __all__ = ["CACHE_TYPE_POLICIES", "S3XFileSystem"]
@@ -80,19 +92,6 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _GLOB_MAGIC = re.compile(r"[*?\[]")
 _UNBOUNDED = 1 << 62  # an end past any object: read_ranges cuts ranges at the object's end
 _COPY_CHUNK = 8 << 20  # get/put copy in pieces of this size, whatever the object size
-
-#: fsspec ``cache_type`` values and the read policy that serves the same intent (``policy=`` wins).
-CACHE_TYPE_POLICIES = {
-    "none": "random",
-    "parts": "random",
-    "all": "whole",
-    "readahead": "sequential",
-    "background": "sequential",
-    "bytes": "adaptive",
-    "blockcache": "adaptive",
-    "first": "adaptive",
-    "mmap": "adaptive",
-}
 
 
 def _digest(text: str) -> str:
@@ -219,6 +218,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         self._scopes = threading.local()
         self._environment = environment or ""
         self._collecting = threading.local()  # get/put: the pairs fsspec expanded, to run concurrently
+        self._metadata = MetadataCache(self.options.metadata_ttl)
 
     def __repr__(self) -> str:
         if self._url_credentials is not None:
@@ -306,6 +306,31 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             raise InvalidURIError(f"s3x path needs host:port/bucket/key, got {where.url()!r}")
         return where
 
+    def _facts_key(self, where: Location) -> tuple[str, str, str, Any]:
+        """The metadata cache key of ``where``: the object and the identity of the credentials asking."""
+        credentials, _ = self._credentials_for(where)
+        identity = (credentials[0], _digest(credentials[1].reveal())) if credentials else None
+        return where.hostport, where.bucket, where.key, identity
+
+    def _remember(self, where: Location, entry: dict[str, Any]) -> None:
+        if entry.get("type") == "file":
+            self._metadata.put(
+                self._facts_key(where), ObjectFacts(int(entry["size"]), entry.get("ETag"), entry.get("mtime"))
+            )
+
+    def _remembered_entry(self, where: Location) -> dict[str, Any] | None:
+        facts = self._metadata.get(self._facts_key(where))
+        if facts is None or facts.mtime is None:
+            return None
+        return {
+            "name": where.stripped(),
+            "size": facts.size,
+            "type": "file",
+            "mtime": facts.mtime,
+            "created": facts.mtime,
+            "ETag": facts.etag,
+        }
+
     @staticmethod
     def _entry(where: Location, stat: FileStat) -> dict[str, Any]:
         name = f"{where.hostport}/{where.bucket}/{stat.key}".rstrip("/")
@@ -336,6 +361,8 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             fs = self._fs(where)
             try:
                 entries = [self._entry(where, stat) for stat in fs.scandir("/" + where.key)]
+                for entry in entries:
+                    self._remember(locate(entry["name"]), entry)
             except ObjectNotFoundError:
                 entries = [self.info(path)]
                 if entries[0]["type"] == "directory":
@@ -353,8 +380,12 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         where = self._locate(path)
         if not where.bucket:
             return {"name": where.hostport, "size": 0, "type": "directory"}
-        stat = self._fs(where).stat("/" + where.key)
-        return self._entry(where, stat)
+        remembered = self._remembered_entry(where) if where.key else None
+        if remembered is not None:
+            return remembered
+        entry = self._entry(where, self._fs(where).stat("/" + where.key))
+        self._remember(where, entry)
+        return entry
 
     def exists(self, path: Any, **kwargs: Any) -> Any:
         """``False`` only for a 404 or an empty listing; others raise (fsspec's default hides them).
@@ -389,7 +420,11 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
     def isfile(self, path: str) -> bool:
         """Whether an object is at exactly ``path``; only a 404 is ``False``."""
         where = self._locate(path)
-        return bool(where.bucket and where.key) and self._fs(where).is_file("/" + where.key)
+        if not (where.bucket and where.key):
+            return False
+        return self._metadata.get(self._facts_key(where)) is not None or self._fs(where).is_file(
+            "/" + where.key
+        )
 
     def find(
         self,
@@ -435,6 +470,8 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             found.setdefault(base, {"name": base, "size": 0, "type": "directory"})
         if not any_key and where.key and not prefix and self.isfile(path):
             found[base] = self.info(base)
+        for name, entry in found.items():
+            self._remember(locate(name), entry)
         names = sorted(found)
         return {name: found[name] for name in names} if detail else names
 
@@ -576,17 +613,30 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         cache_options: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
-        kind, _ = parse_mode(mode)  # refuse r+/a/w+ before touching the network
+        kind, binary = parse_mode(mode)  # refuse r+/a/w+ before touching the network
         where = self._locate(path, need_bucket=True)
         fs = self._fs(where)
         if kind == "x" and fs.is_file("/" + where.key):
             # fsspec callers expect "xb" to fail at open; the upload still sends If-None-Match: *,
             # so a key created in between is not replaced either.
             raise ObjectExistsError(17, "exclusive create: the key exists", where.url())
+        policy = None
+        if kwargs.get("cache_type") is not None:
+            policy = cache_type_policy("open cache_type", kwargs["cache_type"])
+        if kwargs.get("policy") is not None:
+            policy = read_policy_option("open policy", kwargs["policy"])
         if "r" not in mode:
-            return fs.open("/" + where.key, mode)
-        policy = kwargs.get("policy") or CACHE_TYPE_POLICIES.get(str(kwargs.get("cache_type")))
-        return fs.open("/" + where.key, mode, policy=policy)
+            writer = fs.open("/" + where.key, mode)
+            self._metadata.writing(self._facts_key(where), writer)
+            return writer
+        if not binary or not where.key or where.key.endswith("/"):
+            return fs.open("/" + where.key, mode, policy=policy)
+        facts_key = self._facts_key(where)
+        raw = S3Reader(fs.client, fs.bucket, fs._key("/" + where.key), config=fs.config, policy=policy)
+        facts = self._metadata.get(facts_key)
+        if facts is not None and facts.tail:
+            raw.preload(facts.size, facts.etag, facts.tail_start, facts.tail)
+        return _RememberingReader(raw, lambda known: self._metadata.put(facts_key, trimmed(*known)))
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         """Write ``value``; ``mode="create"`` is an atomic exclusive create (``If-None-Match: *``)."""
@@ -654,6 +704,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
 
     # -- changes --------------------------------------------------------------------------------------
     def rm_file(self, path: str) -> None:
+        self._metadata.clear()
         where = self._locate(path, need_bucket=True)
         self._fs(where).rm("/" + where.key)
 
@@ -668,6 +719,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         that is no object is removed as an empty directory (``rmdir``). A path that is neither raises
         ``FileNotFoundError`` naming it before anything is deleted.
         """
+        self._metadata.clear()
         paths = path if isinstance(path, list) else [path]
         if recursive or len(paths) == 1:
             self._each(functools.partial(self._rm_one, recursive=recursive), paths, "raise")
@@ -860,6 +912,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         fsspec's recursive ``copy`` hands directories to ``cp_file`` too; an S3 directory exists only
         through the keys under it, which ``copy`` copies one by one.
         """
+        self._metadata.clear()
         source = self._locate(path1, need_bucket=True)
         destination = self._locate(path2, need_bucket=True)
         if self.info(path1)["type"] == "directory":
@@ -871,6 +924,25 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         with self.open(path1, "rb") as reader, self.open(path2, "wb") as writer:
             while chunk := reader.read(io.DEFAULT_BUFFER_SIZE * 256):
                 writer.write(chunk)
+
+
+class _RememberingReader(ReadThroughBuffer):
+    """The file ``open(..., "rb")`` returns: on close it hands what its reader learned (size, ETag, the
+    object's last bytes) to ``remember``, for the next open of that object (:mod:`s3conf.fsspec_metadata`).
+    """
+
+    raw: S3Reader
+
+    def __init__(self, raw: S3Reader, remember: Callable[[tuple[int, str | None, int, bytes]], None]) -> None:
+        super().__init__(raw)
+        self._remember = remember
+
+    def close(self) -> None:
+        if not self.closed:
+            known = self.raw.known_tail(MAX_TAIL)
+            if known is not None:
+                self._remember(known)
+        super().close()
 
 
 _URL_METHODS = (

@@ -20,6 +20,16 @@ option                     meaning
 ``profile``                a named AWS profile for credentials
 ``verify``                 ``False`` (no TLS verification) or the path of a CA bundle
 ``config``                 an :class:`~s3conf.config.S3Config` (default: resolved from the environment)
+``policy``                 the read policy of every file this instance opens (``adaptive``, ``sequential``,
+                           ``random``, ``whole``; S3A's spellings too): ``s3.spi.read.policy`` for this
+                           instance; ``open(..., policy=)`` still picks one per file
+``default_cache_type``     s3fs's name for the same choice, as an fsspec cache type, mapped by
+                           :data:`CACHE_TYPE_POLICIES` (``none``/``parts`` -> ``random``, ``all`` ->
+                           ``whole``, ``readahead``/``background`` -> ``sequential``, the others ->
+                           ``adaptive``); ``policy`` wins when both are given
+``metadata_ttl``           seconds an object's size, ETag and footer bytes learned by one request serve
+                           the next calls of this instance (default 2; 0 = never reused), see
+                           :mod:`s3conf.fsspec_metadata`
 ========================== ================================================================================
 
 fsspec's listing-cache options (``use_listings_cache``, ``listings_expiry_time``, ``max_paths``) are
@@ -32,6 +42,12 @@ including s3fs options that have no meaning here (``requester_pays``, ``version_
 ('http', 'https')
 >>> options.credentials
 ('AK', Secret('***'))
+>>> StorageOptions.parse({"default_cache_type": "none"}).read_policy
+'random'
+>>> StorageOptions.parse({"policy": "fast"})
+Traceback (most recent call last):
+...
+s3conf.errors.ConfigError: storage option policy='fast' is not a read policy (adaptive, default, normal, ...
 >>> StorageOptions.parse({"requester_pays": True})
 Traceback (most recent call last):
 ...
@@ -48,9 +64,53 @@ from urllib.parse import urlsplit
 from s3conf.client_options import ClientOptions
 from s3conf.config import S3Config
 from s3conf.errors import ConfigError
+from s3conf.readpolicy import POLICIES, parse_policy
 from s3conf.redaction import Secret
 
-__all__ = ["KNOWN_OPTIONS", "StorageOptions"]
+__all__ = [
+    "CACHE_TYPE_POLICIES",
+    "DEFAULT_METADATA_TTL",
+    "KNOWN_OPTIONS",
+    "StorageOptions",
+    "cache_type_policy",
+    "read_policy_option",
+]
+
+#: fsspec ``cache_type`` values and the read policy that serves the same intent (``policy=`` wins).
+CACHE_TYPE_POLICIES = {
+    "none": "random",
+    "parts": "random",
+    "all": "whole",
+    "readahead": "sequential",
+    "background": "sequential",
+    "bytes": "adaptive",
+    "blockcache": "adaptive",
+    "first": "adaptive",
+    "mmap": "adaptive",
+}
+
+#: Seconds an object's size, ETag and tail bytes are reused by the calls of one instance (one pandas call).
+DEFAULT_METADATA_TTL = 2.0
+
+
+def read_policy_option(name: str, value: Any) -> str:
+    """The canonical read policy named by option ``name``; ``ConfigError`` naming the value otherwise."""
+    try:
+        return parse_policy(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a read policy ({', '.join(sorted(POLICIES))})") from None
+
+
+def cache_type_policy(name: str, value: Any) -> str:
+    """The read policy for an fsspec cache type; ``ConfigError`` naming an unknown one."""
+    policy = CACHE_TYPE_POLICIES.get(str(value).strip().lower())
+    if policy is None:
+        raise ConfigError(
+            f"{name}={value!r} is not an fsspec cache type s3x understands "
+            f"({', '.join(CACHE_TYPE_POLICIES)}; or pass policy=)"
+        )
+    return policy
+
 
 _CLIENT_KWARGS = {
     "endpoint_url": "endpoint_url",
@@ -77,6 +137,9 @@ KNOWN_OPTIONS = frozenset(
         "verify",
         "config",
         "region",
+        "policy",
+        "default_cache_type",
+        "metadata_ttl",
     }
     | _IGNORED
 )
@@ -104,6 +167,8 @@ class StorageOptions:
     verify: bool | str | None = None
     profile: str | None = None
     config_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    read_policy: str | None = None
+    metadata_ttl: float = DEFAULT_METADATA_TTL
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> StorageOptions:
@@ -138,6 +203,14 @@ class StorageOptions:
             raise ConfigError(f"storage option 'config' must be an S3Config, got {type(config).__name__}")
         if values.get("region") is not None:
             config = config.with_values({"s3.spi.region": values["region"]})
+        read_policy = None
+        if values.get("default_cache_type") is not None:
+            read_policy = cache_type_policy("storage option default_cache_type", values["default_cache_type"])
+        if values.get("policy") is not None:
+            read_policy = read_policy_option("storage option policy", values["policy"])
+        if read_policy is not None:
+            config = config.with_values({"s3.spi.read.policy": read_policy})
+        metadata_ttl = cls._metadata_ttl(values.get("metadata_ttl"))
         protocol = cls._protocol(values, config)
         host_protocols = cls._host_protocols(values.get("endpoint_url"))
         key, secret = values.get("key"), _secret("secret", values.get("secret"))
@@ -177,7 +250,17 @@ class StorageOptions:
             verify=verify,
             profile=profile,
             config_kwargs=config_kwargs,
+            read_policy=read_policy,
+            metadata_ttl=metadata_ttl,
         )
+
+    @staticmethod
+    def _metadata_ttl(value: Any) -> float:
+        if value is None:
+            return DEFAULT_METADATA_TTL
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 3600:
+            raise ConfigError(f"storage option metadata_ttl must be seconds in [0, 3600], got {value!r}")
+        return float(value)
 
     @staticmethod
     def _protocol(values: Mapping[str, Any], config: S3Config) -> str:

@@ -8,8 +8,12 @@ reads the *same* columns in every row group (AWS's Analytics Accelerator prefetc
 So when the cached tail holds a Parquet footer, :class:`ParquetPolicy` wraps the adaptive policy: a read
 that starts at a column chunk of row group g and covers some but not all of its columns prefetches those
 columns' chunks in the following row groups, in parallel, within the reader's bound and the pool's budget.
-A read of whole row groups (a full scan, ``read_row_group``) predicts nothing: sequential detection serves
-it. Parsing uses pyarrow when it is installed (it is, whenever pyarrow reads the file); without it, or on
+A read of whole row groups (``read_row_group``) predicts nothing. A read that spans chunks of more than one
+row group is a *scan* (pyarrow coalesces a full read into reads of up to 32 MiB, cut anywhere between two
+chunks, so such a read may well start at a chunk and end mid-row-group): it predicts no columns (they would
+be every column, one small GET each) but reads ahead the next read's worth of bytes in S-sized pieces,
+since a scan continues where it stopped; the adaptive window, built for small reads, would start that over
+from 256 KiB at every 32 MiB read. Parsing uses pyarrow when it is installed (it is, whenever pyarrow reads the file); without it, or on
 any doubt about the footer, nothing is predicted.
 """
 
@@ -21,7 +25,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from s3conf.readpolicy import Access, Cached, Plan, ReadPolicy, Span, missing
+from s3conf.readpolicy import Access, Cached, Plan, ReadPolicy, Span, missing, pieces
 
 __all__ = ["ParquetLayout", "ParquetPolicy", "footer_layout"]
 
@@ -54,10 +58,21 @@ class ParquetLayout:
             return self.where[index]
         return None
 
+    @property
+    def data_end(self) -> int:
+        """Where the column chunks end (the footer follows)."""
+        return max((span.end for group in self.row_groups for span in group), default=0)
+
+    def is_scan(self, access: Access) -> bool:
+        """Whether ``access`` spans chunks of more than one row group (a full read's coalesced range)."""
+        first = bisect.bisect_left(self.starts, access.offset)
+        last = bisect.bisect_left(self.starts, access.end)
+        return len({self.where[i][0] for i in range(first, last)}) > 1
+
     def predict(self, access: Access) -> list[Span]:
         """The chunks a projection starting with ``access`` will read in the following row groups."""
         found = self.chunk_at(access.offset)
-        if found is None:
+        if found is None or self.is_scan(access):
             return []
         group = found[0]
         columns = [
@@ -147,12 +162,25 @@ class ParquetPolicy:
 
     def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
         plan = self.base.plan(history, cache, size)
-        predicted = self.layout.predict(history[-1])
+        access = history[-1]
+        if self.layout.is_scan(access):
+            return self._scan(plan, access, cache)
+        predicted = self.layout.predict(access)
         if not predicted:
             return plan
         held = [*cache, *(Cached(s.start, s.end) for s in (*plan.fetch, *plan.prefetch))]
         extra = [part for span in predicted for part in missing(span, held)]
         return Plan(fetch=plan.fetch, prefetch=(*plan.prefetch, *extra), drop=plan.drop)
+
+    def _scan(self, plan: Plan, access: Access, cache: Sequence[Cached]) -> Plan:
+        """The read's own fetches and the next read's worth of bytes ahead; nothing dropped: pyarrow's I/O
+        threads issue a scan's reads in any order, so bytes behind this read may be the next one's (the
+        engine's S x N bound evicts what lies behind first)."""
+        piece = getattr(getattr(self.base, "config", None), "fragment_size", access.length) or access.length
+        ahead = Span(access.end, min(self.layout.data_end, access.end + access.length))
+        held = [*cache, *(Cached(s.start, s.end) for s in plan.fetch)]
+        prefetch = pieces(missing(ahead, held), piece) if ahead.length > 0 else ()
+        return Plan(fetch=plan.fetch, prefetch=prefetch)
 
     def tail_length(self) -> int:
         return self.base.tail_length()

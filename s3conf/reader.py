@@ -782,10 +782,7 @@ class S3Reader(io.RawIOBase):
             self._size = total
             self._zombies.discard(tail)
             if data is not None and not self._overlaps(Span(first, total)):
-                if self.policy.name == "adaptive" and first + len(data) == total:
-                    layout = footer_layout(data, total)
-                    if layout is not None:  # a Parquet file: predict the column chunks read next
-                        self.policy = ParquetPolicy(self.policy, layout)
+                self._recognise_footer(first, data, total)
                 tail.start, tail.end = first, first + len(data)
                 self._entries[first] = tail
                 self._pool.release_demand(length - len(data))
@@ -796,6 +793,64 @@ class S3Reader(io.RawIOBase):
                 self._release(tail)
                 self.stats.add(bytes_wasted=tail.fetched)
             self._publish()
+
+    def _recognise_footer(self, first: int, data: bytes | bytearray, total: int) -> None:
+        """Wrap the adaptive policy in :class:`ParquetPolicy` when ``data`` (the object's end) is a footer."""
+        if (
+            self.policy.name == "adaptive"
+            and first + len(data) == total
+            and not isinstance(self.policy, ParquetPolicy)
+        ):
+            layout = footer_layout(data, total)
+            if layout is not None:  # a Parquet file: predict the column chunks read next
+                self.policy = ParquetPolicy(self.policy, layout)
+
+    def preload(self, size: int, etag: str | None, start: int, data: bytes) -> None:
+        """Seed a reader that has read nothing yet with what an earlier reader of the object learned.
+
+        The size and ETag are taken as if the first GET had answered them (later GETs carry
+        ``If-Match: etag``, so an object replaced since fails loudly instead of mixing versions), and
+        ``data``, the object's bytes ``[start, size)``, becomes a cache entry (a Parquet footer among
+        them is recognised as on a suffix GET). Used by the fsspec layer, whose calls open one
+        object several times (pyarrow reads the footer once to plan and once to read).
+
+        Raises:
+            ValueError: the reader has already read, or ``data`` does not end at ``size``.
+        """
+        if start < 0 or start + len(data) != size:
+            raise ValueError(f"preload bytes [{start}, {start + len(data)}) do not end at size {size}")
+        with self._changed:
+            if self._size is not None or self._entries:
+                raise ValueError(f"preload of {self.name} after it has read")
+            self._size, self._etag = size, etag
+            if data:
+                self._recognise_footer(start, data, size)
+                entry = _Fragment(start, size, prefetch=False)
+                self._pool.reserve_demand(entry.reserved)
+                entry.data, entry.finished, entry.fetched = bytearray(data), True, len(data)
+                self._entries[start] = entry
+            self._publish()
+
+    def known_tail(self, limit: int = 1 << 20) -> tuple[int, str | None, int, bytes] | None:
+        """``(size, etag, start, bytes)``: the last (at most ``limit``) bytes of the cached span that ends
+        the object, once the size is known.
+
+        ``None`` while the size is unknown; an empty ``bytes`` (and ``start == size``) when no ready
+        span ends the object.
+        """
+        with self._lock:
+            if self._size is None:
+                return None
+            for entry in self._entries.values():
+                if (
+                    entry.data is not None
+                    and entry.end == self._size
+                    and entry.start + len(entry.data) == entry.end
+                ):
+                    kept = min(limit, len(entry.data))
+                    tail = bytes(memoryview(entry.data)[len(entry.data) - kept :])
+                    return self._size, self._etag, self._size - kept, tail
+            return self._size, self._etag, self._size, b""
 
     def _fetch_fragment(self, fragment: _Fragment) -> bytearray:
         start, end = fragment.start, fragment.end

@@ -72,3 +72,28 @@ def test_parquet_policy_prefetches_predicted_chunks_it_does_not_hold() -> None:
     assert plan.fetch == base.plan((Access(100, 200),), (Cached(450, 650),), 1100).fetch
     assert plan.prefetch == (Span(800, 1000),)
     assert policy.name == "adaptive"
+
+
+@pytest.mark.parametrize(
+    ("access", "scan"),
+    [(Access(4, 346), False), (Access(4, 400), True), (Access(300, 500), True), (Access(100, 200), False),
+     (Access(450, 600), True), (Access(1000, 50), False)],
+    ids=["one-row-group", "into-the-next", "cut-mid-row-group", "projection", "from-a-middle-column",
+         "last-chunk"],
+)  # fmt: skip
+def test_a_read_across_row_groups_is_a_scan(access: Access, scan: bool) -> None:
+    assert LAYOUT.is_scan(access) is scan
+    if scan:
+        assert LAYOUT.predict(access) == []
+
+
+def test_a_scan_reads_the_next_reads_worth_ahead_and_keeps_what_lies_behind() -> None:
+    base = make_policy(
+        "adaptive", PolicyConfig(fragment_size=200, fragment_number=8, min_fetch=16, small_object=0)
+    )
+    policy = ParquetPolicy(base, LAYOUT)
+    behind = Cached(4, 300)
+    plan = policy.plan((Access(0, 4), Access(300, 400)), (behind, Cached(500, 700)), 1100)
+    assert plan.fetch == (Span(300, 500),)  # what the read needs and the cache lacks, in pieces of S
+    assert plan.prefetch == (Span(700, 900), Span(900, 1050))  # the next 400 bytes, up to the footer
+    assert plan.drop == ()  # a scan's reads may come out of order: the engine's bound evicts

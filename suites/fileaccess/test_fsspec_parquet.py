@@ -1,0 +1,283 @@
+"""Parquet through ``s3x://`` pays only for what it reads: requests counted on the wire, per pandas call.
+
+pyarrow opens a file twice per ``read_table``/``read_parquet`` (once to plan, once to read) and asks
+``info`` and ``isfile`` before each open; these tests pin what reaches the store for one call: one HEAD,
+one footer GET, then GETs of the column chunks read and nothing else. Also here: the read policy chosen
+per instance (``policy``/``default_cache_type`` storage options) or per file (``open(policy=/cache_type=)``),
+checked by what it fetches, and the metadata an instance remembers between calls, checked to go stale
+only never through the instance's own writes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from s3conf.config import S3Config
+from s3conf.errors import ConfigError
+from s3conf.fsspec import S3XFileSystem
+
+pd = pytest.importorskip("pandas")
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+KiB = 1024
+ROW_GROUPS = 4
+COLUMNS = 6
+PROJECTED = ["c1", "c4"]
+
+
+@dataclass
+class Wire:
+    """Every request a client sends (operation, Range header) and the body bytes GETs bring back."""
+
+    requests: list[tuple[str, str | None]] = field(default_factory=list)
+    received: int = 0
+
+    def sent(self, event_name: str, request: Any, **_: Any) -> None:
+        header = request.headers.get("Range")
+        self.requests.append(
+            (event_name.rsplit(".", 1)[-1], header.decode() if isinstance(header, bytes) else header)
+        )
+
+    def got(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "GetObject":
+            self.received += int(parsed.get("ContentLength") or 0)
+
+    def count(self, operation: str) -> int:
+        return sum(1 for op, _ in self.requests if op == operation)
+
+    def suffix_gets(self) -> int:
+        return sum(
+            1 for op, header in self.requests if op == "GetObject" and (header or "").startswith("bytes=-")
+        )
+
+
+def _fs(target: Any, **options: Any) -> S3XFileSystem:
+    endpoint = target.endpoint
+    return S3XFileSystem(
+        key=endpoint.access_key,
+        secret=endpoint.secret_key.reveal(),
+        endpoint_protocol="http",
+        skip_instance_cache=True,
+        **options,
+    )
+
+
+@contextmanager
+def _wire(fs: S3XFileSystem, path: str) -> Iterator[Wire]:
+    """Record the requests of ``fs``'s client for ``path`` (clients are shared: unhooked afterwards)."""
+    wire = Wire()
+    client = fs._fs(fs._locate(path, need_bucket=True)).client
+    client.meta.events.register("before-send.s3", wire.sent)
+    client.meta.events.register("after-call.s3", wire.got)
+    try:
+        yield wire
+    finally:
+        client.meta.events.unregister("before-send.s3", wire.sent)
+        client.meta.events.unregister("after-call.s3", wire.got)
+
+
+def _parquet(rows: int = 8000, *, seed: int = 0) -> bytes:
+    """A small file of several row groups: int64 columns, uncompressed, so chunk sizes are predictable."""
+    table = pa.table(
+        {f"c{i}": pa.array(range(seed + i, seed + i + rows), pa.int64()) for i in range(COLUMNS)}
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=rows // ROW_GROUPS, compression="none")
+    return sink.getvalue()
+
+
+def _chunk_bytes(data: bytes, columns: list[str] | None) -> int:
+    meta = pq.ParquetFile(io.BytesIO(data)).metadata
+    total = 0
+    for g in range(meta.num_row_groups):
+        for c in range(meta.num_columns):
+            chunk = meta.row_group(g).column(c)
+            if columns is None or chunk.path_in_schema in columns:
+                total += chunk.total_compressed_size
+    return total
+
+
+@pytest.fixture
+def parquet_object(target: Any, s3_client: Any, bucket: str) -> tuple[str, bytes]:
+    data = _parquet()
+    s3_client.put_object(Bucket=bucket, Key="t.parquet", Body=data)
+    return f"{target.endpoint.netloc}/{bucket}/t.parquet", data
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda path, fs: pd.read_parquet(path, columns=PROJECTED, filesystem=fs),
+        lambda path, fs: pq.read_table(path, columns=PROJECTED, filesystem=fs),
+        lambda path, fs: pq.ParquetFile(path, filesystem=fs).read_row_group(1, columns=PROJECTED),
+    ],
+    ids=["pandas-projection", "pyarrow-projection", "pyarrow-rowgroup"],
+)
+def test_a_projected_read_sends_one_head_one_footer_get_and_the_chunks(
+    target: Any, parquet_object: tuple[str, bytes], call: Any
+) -> None:
+    path, data = parquet_object
+    fs = _fs(target)
+    with _wire(fs, path) as wire:
+        result = call(path, fs)
+    assert len(result) > 0
+    assert wire.count("HeadObject") <= 1  # pyarrow's info (isfile and the second open reuse it)
+    assert wire.suffix_gets() == 1  # the footer, once, though pyarrow opens the file twice
+    assert {op for op, _ in wire.requests} <= {"HeadObject", "GetObject"}
+    chunk_gets = wire.count("GetObject") - 1
+    assert chunk_gets <= ROW_GROUPS * len(PROJECTED)
+    footer_get = min(len(data), 1 << 20)
+    assert wire.received <= footer_get + _chunk_bytes(data, PROJECTED)
+
+
+def test_pandas_with_a_url_and_storage_options_sends_one_head(
+    target: Any, parquet_object: tuple[str, bytes]
+) -> None:
+    path, data = parquet_object
+    options = {"key": target.endpoint.access_key, "secret": target.endpoint.secret_key.reveal(),
+               "endpoint_protocol": "http"}  # fmt: skip
+    S3XFileSystem.clear_instance_cache()
+    fs = S3XFileSystem(**options)  # the instance pandas gets for these options
+    with _wire(fs, path) as wire:
+        frame = pd.read_parquet(f"s3x://{path}", storage_options=options)
+    assert frame.equals(pq.read_table(io.BytesIO(data)).to_pandas())
+    assert wire.count("HeadObject") == 1
+    assert wire.suffix_gets() == 1
+    # A full read fetches each byte once (plus a 1-byte size probe where a suffix longer than the object
+    # is refused with 416, rclone's "range.suffix-longer-than-object" expectation).
+    assert wire.received <= len(data) + 1
+
+
+def test_the_metadata_of_one_call_never_outlives_a_write_through_the_instance(
+    target: Any, parquet_object: tuple[str, bytes]
+) -> None:
+    path, _ = parquet_object
+    fs = _fs(target, metadata_ttl=3600)
+    assert pd.read_parquet(path, filesystem=fs)["c0"].iloc[0] == 0
+    newer = _parquet(seed=100)
+    with fs.open(path, "wb") as handle:
+        handle.write(newer)
+    assert fs.info(path)["size"] == len(newer)
+    assert pd.read_parquet(path, filesystem=fs)["c0"].iloc[0] == 100
+    fs.rm(path)
+    assert not fs.exists(path)
+
+
+def test_a_replaced_object_fails_loudly_rather_than_mixing_versions(
+    target: Any, s3_client: Any, bucket: str
+) -> None:
+    path = f"{target.endpoint.netloc}/{bucket}/big.bin"
+    old = bytes(3 << 20)
+    s3_client.put_object(Bucket=bucket, Key="big.bin", Body=old)
+    fs = _fs(target, metadata_ttl=3600)
+    with fs.open(path, "rb") as handle:  # remembers the size, ETag and the last MiB
+        handle.seek(-10, io.SEEK_END)
+        handle.read()
+    s3_client.put_object(Bucket=bucket, Key="big.bin", Body=b"\1" * (3 << 20))
+    with fs.open(path, "rb") as handle, pytest.raises(OSError, match="changed"):
+        handle.read()
+
+
+def test_metadata_ttl_zero_asks_the_store_every_time(target: Any, parquet_object: tuple[str, bytes]) -> None:
+    path, _ = parquet_object
+    fs = _fs(target, metadata_ttl=0)
+    with _wire(fs, path) as wire:
+        pd.read_parquet(path, columns=PROJECTED, filesystem=fs)
+    assert wire.count("HeadObject") == 3  # info, then isfile before each of pyarrow's two opens
+    assert wire.suffix_gets() == 2
+
+
+# -- the read policy, by what it fetches ---------------------------------------------------------------
+
+SMALL_FRAGMENTS = {"s3.spi.read.max-fragment-size": "512KiB", "s3.spi.read.max-fragment-number": 4}
+OBJECT_SIZE = 2 << 20
+FRAGMENT = 512 * KiB
+READ = 64 * KiB
+START = 16 * KiB
+
+
+def _three_reads(fs: S3XFileSystem, path: str, **open_options: Any) -> Wire:
+    """The requests of three 64 KiB reads from 16 KiB on (a sequential beginning, short of the middle of
+    the first 512 KiB fragment)."""
+    with _wire(fs, path) as wire, fs.open(path, "rb", **open_options) as handle:
+        handle.seek(START)
+        for _ in range(3):
+            assert len(handle.read(READ)) == READ
+    return wire
+
+
+def _policy_fetches(policy: str, wire: Wire) -> bool:
+    """Each policy's signature: where its first GET starts and how much it fetches in all."""
+    first = wire.requests[0][1]
+    exactly_the_read = f"bytes={START}-{START + READ - 1}"
+    return {
+        "random": first == exactly_the_read and wire.received == 3 * READ,  # what is read, no more
+        "adaptive": first == exactly_the_read and wire.received > 3 * READ,  # then reads ahead
+        "sequential": first == f"bytes=0-{FRAGMENT - 1}" and wire.received == FRAGMENT,  # aligned fragment
+        "whole": first == f"bytes={START}-{START + FRAGMENT - 1}",  # the rest follows, in the background
+    }[policy]
+
+
+@pytest.mark.parametrize(
+    ("storage_options", "open_options", "policy"),
+    [
+        ({}, {}, "adaptive"),
+        ({"policy": "random"}, {}, "random"),
+        ({"policy": "Whole"}, {}, "whole"),
+        ({"default_cache_type": "readahead"}, {}, "sequential"),
+        ({"default_cache_type": "none", "policy": "whole"}, {}, "whole"),
+        ({"policy": "whole"}, {"policy": "random"}, "random"),
+        ({}, {"cache_type": "none"}, "random"),
+        ({}, {"cache_type": "all"}, "whole"),
+        ({"policy": "random"}, {"cache_type": "readahead", "policy": "adaptive"}, "adaptive"),
+    ],
+    ids=["default", "option-policy", "option-policy-any-case", "option-cache-type", "option-policy-wins",
+         "open-overrides-option", "open-cache-none", "open-cache-all", "open-policy-wins"],
+)  # fmt: skip
+def test_the_read_policy_reaches_the_wire(
+    target: Any,
+    s3_client: Any,
+    bucket: str,
+    *,
+    storage_options: dict[str, str],
+    open_options: dict[str, str],
+    policy: str,
+) -> None:
+    s3_client.put_object(Bucket=bucket, Key="obj", Body=bytes(OBJECT_SIZE))
+    config = S3Config.resolve(env={}).with_values(SMALL_FRAGMENTS)
+    fs = _fs(target, config=config, **storage_options)
+    wire = _three_reads(fs, f"{target.endpoint.netloc}/{bucket}/obj", **open_options)
+    assert _policy_fetches(policy, wire), (policy, wire)
+
+
+@pytest.mark.parametrize(
+    ("storage_options", "named"),
+    [({"policy": "fastest"}, "'fastest'"), ({"default_cache_type": "lru"}, "'lru'"),
+     ({"metadata_ttl": -1}, "-1"), ({"metadata_ttl": "2"}, "'2'")],
+    ids=["policy", "cache-type", "ttl-negative", "ttl-text"],
+)  # fmt: skip
+def test_unknown_read_options_are_refused_by_name(storage_options: dict[str, Any], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        S3XFileSystem(skip_instance_cache=True, **storage_options)
+
+
+@pytest.mark.parametrize(
+    ("open_options", "named"),
+    [({"policy": "fastest"}, "open policy='fastest'"), ({"cache_type": "lru"}, "open cache_type='lru'")],
+    ids=["policy", "cache-type"],
+)
+def test_unknown_open_options_are_refused_by_name_before_any_request(
+    target: Any, bucket: str, open_options: dict[str, str], named: str
+) -> None:
+    fs = _fs(target)
+    path = f"{target.endpoint.netloc}/{bucket}/never-read"
+    with _wire(fs, path) as wire, pytest.raises(ConfigError, match=named):
+        fs.open(path, "rb", **open_options)
+    assert wire.requests == []
