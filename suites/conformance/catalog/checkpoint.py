@@ -21,15 +21,15 @@ from s3conf.entropy import EntropyInjector
 from suites.conformance.catalog import api, check, guide
 from suites.conformance.context import CheckContext, expect, expect_equal, expect_error
 
-STATE_FILES = 40
+STATE_FILES = 32
 WRITERS = 8
 MARKER = "_entropy_"
 ENTROPY_LENGTH = 4
 PAGE = 16  # listings page (MaxKeys), so a checkpoint spans several pages as big ones do
-MIN_FIRST_CHARACTERS = 18
-"""Distinct first entropy characters 40 uniform draws from 62 must reach. The mean is 29.9 and the
-standard deviation about 2.6, so a fair source falls below 18 with probability far under 1e-9; a
-source that repeats itself (a fixed seed shared by writers, a narrowed alphabet) does not reach it."""
+MIN_FIRST_CHARACTERS = 14
+"""Distinct first entropy characters 32 uniform draws from 62 must reach. The mean is 25.2; by the exact
+occupancy distribution a fair source falls below 14 with probability 5e-10, while a source that
+repeats itself (a fixed seed shared by writers, a narrowed alphabet) does not reach it."""
 
 
 def _layout(ctx: CheckContext) -> CheckpointLayout:
