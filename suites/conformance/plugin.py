@@ -1,7 +1,7 @@
 """pytest plugin of the conformance run: options, and the collector that writes ``results.json``.
 
 Loaded with ``-p suites.conformance.plugin`` (``s3conf conformance`` does this). Without it, a plain
-``pytest`` run executes only the quick slice of the catalog on moto (see ``conftest.py``).
+``pytest`` run executes the whole catalog on the local process targets only (see ``conftest.py``).
 
 Options:
     ``--conformance``: run the whole catalog on every selected target (env ``S3CONF_CONFORMANCE=1``).
@@ -57,7 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "conformance: the conformance catalog (opt-in; a quick slice runs in the tests)"
+        "markers",
+        "conformance: the conformance catalog (the tests run it on moto, seaweedfs and rclone)",
     )
     path = config.getoption("--conformance-results", default=None)
     if path:

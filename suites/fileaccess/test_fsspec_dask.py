@@ -3,7 +3,9 @@
 Workers are separate processes: they see only what Dask sends them (the pickled file system, the paths)
 and their own environment, so a credential remembered in the client process would not reach them.
 Credentials come three ways, each run on the same small cluster (two worker processes, started once
-for the module): in the URL, as ``storage_options``, and from the environment (set in the workers too).
+for the session: pytest runs the tests of one target together across modules, so a module-scoped
+cluster would be started again for every target): in the URL, as ``storage_options``, and from the
+environment (set in the workers too).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ distributed = pytest.importorskip("distributed")
 ROWS = 40
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dask_client() -> Iterator[Any]:
     """Two worker processes, one thread each; no credentials in their environment at start."""
     cluster = distributed.LocalCluster(
@@ -49,7 +51,7 @@ def _set_environment(values: dict[str, str | None]) -> None:
 
 @pytest.mark.parametrize("credentials", ["url", "storage_options", "environment"])
 def test_parquet_round_trip_on_worker_processes(
-    dask_client: Any, target: Any, bucket: str, credentials: str, monkeypatch: pytest.MonkeyPatch
+    target: Any, bucket: str, dask_client: Any, credentials: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("S3_SPI_ENDPOINT_PROTOCOL", "http")
     endpoint = target.endpoint
