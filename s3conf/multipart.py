@@ -177,7 +177,7 @@ class MultipartUpload:
     Build it with :meth:`create` (starts a new upload) or :meth:`resume` (continues a persisted one).
     Thread-safe: parts may be uploaded from pool threads while the owner keeps working.
 
-    With a ``checksum_algorithm`` (``"CRC32"``/``"CRC32C"``, see :mod:`s3conf.checksums`) the upload is
+    With a ``checksum_algorithm`` (``"CRC32"``, see :mod:`s3conf.checksums`) the upload is
     created with it, every :meth:`upload_part` computes the part's checksum on the calling (pool)
     thread and sends it as a header (clients from :func:`s3conf.client.make_client` then send the
     payload unsigned), and :meth:`complete` repeats each part's value, as S3 requires. Server-side
