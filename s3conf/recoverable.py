@@ -38,6 +38,7 @@ Errors: :class:`~s3conf.errors.InvalidHandleError` (bad handle text or kind, ano
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 from collections.abc import Iterable, Iterator
@@ -120,10 +121,16 @@ class RecoverableWriter:
 
     # -- streams ----------------------------------------------------------------------------------
     def open(self, path: Any) -> RecoverableStream:
-        """A new stream to ``path`` (a multipart upload starts now; nothing is visible until commit)."""
+        """A new stream to ``path`` (a multipart upload starts now; nothing is visible until commit).
+
+        Raises:
+            IsADirectoryError: ``path`` is a directory (the root, or ends with ``/``).
+        """
         key = self.fs._key(path)
         if not key or key.endswith("/"):
-            raise InvalidHandleError(f"a recoverable stream writes an object, not a directory: {path!s}")
+            raise IsADirectoryError(
+                errno.EISDIR, "a recoverable stream writes an object, not a directory", str(path)
+            )
         upload = MultipartUpload.create(self.client, self.bucket, key)
         return RecoverableStream(self, upload, tail=b"", temp_keys=())
 

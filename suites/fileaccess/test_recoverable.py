@@ -171,6 +171,8 @@ def test_bad_handles_raise_errors_naming_the_value(multipart_target: Any, bucket
     stream = writer.open(KEY)
     stream.write(b"tail bytes")
     handle = stream.persist()
+    with pytest.raises(IsADirectoryError, match="dir/"):
+        writer.open("dir/")
     with pytest.raises(InvalidHandleError, match="other-bucket"):
         writer.recover(handle.to_json().replace(bucket, "other-bucket"))
     with pytest.raises(InvalidHandleError, match="recover_for_commit"):
@@ -209,3 +211,32 @@ def test_a_handle_whose_part_was_replaced_is_stale(
         refusal = ""
         assert body_at(s3_client, bucket, KEY) == data
     assert refusal == "" or "part 1" in refusal
+
+
+def test_a_commit_whose_upload_is_gone_checks_what_is_at_the_key(
+    multipart_target: Any, s3_client: Any, bucket: str
+) -> None:
+    writer = writer_for(multipart_target, bucket)
+    stream = writer.open(KEY)
+    stream.write(b"never published")
+    committer = stream.close_for_commit()
+    handle = committer.handle
+    writer.cleanup(handle)  # the upload is aborted (a lifecycle rule, an operator...)
+    try:
+        s3_client.complete_multipart_upload(
+            Bucket=bucket,
+            Key=KEY,
+            UploadId=handle.upload_id,
+            MultipartUpload={"Parts": [part.as_request() for part in handle.parts]},
+        )
+    except ClientError as error:  # moto answers 500 InternalError for an aborted upload
+        if error.response["Error"]["Code"] != "NoSuchUpload":
+            pytest.skip(
+                f"{multipart_target.name} does not answer NoSuchUpload for an aborted upload: {error}"
+            )
+    with pytest.raises(HandleNotFoundError, match=handle.upload_id):
+        committer.commit_after_recovery()
+    s3_client.put_object(Bucket=bucket, Key=KEY, Body=b"another writer's object")
+    with pytest.raises(StaleHandleError, match="another one"):
+        committer.commit_after_recovery()
+    assert body_at(s3_client, bucket, KEY) == b"another writer's object"
