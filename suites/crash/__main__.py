@@ -18,7 +18,7 @@ from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
 from emulators.clients import boto3_client
 from emulators.registry import TARGET_NAMES, create_emulator, server_name
 from suites.conformance.expectations import load_expectations
-from suites.crash.loop import render, run_loop
+from suites.crash.loop import describe, render, run_loop
 
 PART_OVERWRITE_CHECK = "mpu.part-overwrite"
 """The conformance check a target must pass: a recovered writer re-sends part numbers its killed
@@ -55,7 +55,13 @@ def main(argv: list[str] | None = None) -> int:
             bucket = unique_bucket_name(emulator.bucket_prefix)
             create_bucket(client, bucket, endpoint)
             try:
-                summary = run_loop(target, endpoint, bucket, seeds)
+                summary = run_loop(
+                    target,
+                    endpoint,
+                    bucket,
+                    seeds,
+                    lambda result, name=target: print(f"{name} {describe(result)}", flush=True),
+                )
             finally:
                 delete_bucket(client, bucket, emulator.capabilities)
         rows.append(summary.row())

@@ -24,6 +24,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from s3conf.fs import S3FileSystem
 from s3conf.recoverable import RecoverableCommitter, RecoverableWriter
 from suites.crash.plan import PART_SIZE, Plan, data, make_plan
 
-__all__ = ["LoopSummary", "PointResult", "run_loop", "run_point"]
+__all__ = ["LoopSummary", "PointResult", "describe", "render", "run_loop", "run_point"]
 
 CHILD_TIMEOUT_SECONDS = 300
 
@@ -198,12 +199,30 @@ def run_point(endpoint: Endpoint, bucket: str, seed: int) -> PointResult:
     return result
 
 
-def run_loop(target: str, endpoint: Endpoint, bucket: str, seeds: list[int]) -> LoopSummary:
-    """Every seed's kill point on one target, in one bucket."""
+def run_loop(
+    target: str,
+    endpoint: Endpoint,
+    bucket: str,
+    seeds: list[int],
+    on_result: Callable[[PointResult], None] | None = None,
+) -> LoopSummary:
+    """Every seed's kill point on one target, in one bucket; ``on_result`` sees each as it ends."""
     summary = LoopSummary(target)
     for seed in seeds:
         summary.results.append(run_point(endpoint, bucket, seed))
+        if on_result is not None:
+            on_result(summary.results[-1])
     return summary
+
+
+def describe(result: PointResult) -> str:
+    """One progress line for a kill point."""
+    ending = f"killed at step {result.kill_step}" if result.killed else "ran to the end"
+    verdict = "ok" if result.ok else "FAILED: " + "; ".join(result.problems)
+    return (
+        f"seed {result.seed}: {ending}, recovered from {result.state}, "
+        f"{result.verified}/{result.expected} bytes verified, {verdict}"
+    )
 
 
 def render(rows: list[dict[str, Any]]) -> str:
