@@ -44,10 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(seed, seed + args.points))
     print(f"seeds {seeds[0]}..{seeds[-1]} (replay one: --seed S --points 1)", flush=True)
     rows = []
+    skipped: dict[str, str] = {}
     for target in args.target or ["moto"]:
         reason = skip_reason(target)
         if reason is not None:
             print(f"skipped {reason}")
+            skipped[target] = reason
             continue
         emulator = create_emulator(target)
         with emulator as endpoint:
@@ -67,10 +69,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(summary.row())
         print(render([rows[-1]]), flush=True)
     print(render(rows))
+    for target, reason in skipped.items():
+        print(f"- {target}: skipped, {reason}")
     if args.json is not None:
-        args.json.write_text(
-            json.dumps({"seeds": [seeds[0], seeds[-1]], "targets": rows}, indent=2), encoding="utf-8"
-        )
+        document = {"seeds": [seeds[0], seeds[-1]], "targets": rows, "skipped": skipped}
+        args.json.write_text(json.dumps(document, indent=2), encoding="utf-8")
     return 0 if rows and all(not row["failures"] for row in rows) else 1
 
 
