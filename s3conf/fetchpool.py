@@ -17,7 +17,9 @@ budget bounds memory, not just open requests. **The bound, exactly:** prefetches
 past ``max_inflight_bytes``; demand fetches may, by the bytes being fetched on demand. A demand miss
 first drops the reader's fragments outside its new window, so R readers hold at most
 ``max_inflight_bytes + R x F``, F the largest single fetch their read policy makes (the fragment size S
-under ``sequential``; a small object read whole under ``adaptive``). A hard limit that made demand
+under ``sequential``; a small object read whole under ``adaptive``), plus at most
+``reader.SPARE_FRAGMENTS x S`` idle bytes per reader: buffers of dropped fragments kept for its next
+fetches, which hold no data and no request. A hard limit that made demand
 fetches wait would deadlock a program that reads several files in turn from one thread while each holds
 fragments; ``suites/fileaccess/test_reader_budget.py`` measures the bound with 64 readers and a
 4-fragment budget.

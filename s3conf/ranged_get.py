@@ -29,6 +29,7 @@ from botocore.response import StreamingBody
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from s3conf.client import error_code, error_status, operation_deadline, translate_error, transport_failure
+from s3conf.directget import DirectBody
 from s3conf.errors import S3ConfError, TransferError
 from s3conf.s3errors import TRANSIENT_CODES
 
@@ -148,6 +149,9 @@ class RangedResponse:
         Closing a socket does not wake a thread blocked in ``recv`` on it; ``shutdown`` does. Used when a
         reader is closed with fetches still streaming: their connections are never reused.
         """
+        if isinstance(self.body, DirectBody):
+            self.body.abort()
+            return
         raw = getattr(self.body, "_raw_stream", None)
         sock = getattr(getattr(raw, "_connection", None), "sock", None)
         if isinstance(sock, socket.socket):
@@ -196,6 +200,10 @@ class _Source:
 
     def __init__(self, body: Any) -> None:
         self.body = body
+        if isinstance(body, DirectBody):  # a reader's re-signed GET: the response is http.client's own
+            self._raw: Any = body
+            self._fp: http.client.HTTPResponse | None = body.fp
+            return
         raw = getattr(body, "_raw_stream", None) if type(body) is StreamingBody else None
         fp = getattr(raw, "_fp", None)
         # Only a plain, undecoded urllib3 response over http.client: botocore asks for decode_content=False,
@@ -206,7 +214,7 @@ class _Source:
             and callable(getattr(raw, "release_conn", None))
         )
         self._raw = raw if direct else None
-        self._fp: http.client.HTTPResponse | None = fp if direct else None
+        self._fp = fp if direct else None
 
     def readinto(self, target: memoryview) -> int:
         """Fill ``target`` as far as the body goes; 0 at its end."""

@@ -95,6 +95,9 @@ __all__ = ["CLOSE_GRACE_SECONDS", "FetchPool", "ReaderStats", "S3Reader", "polic
 #: The longest ``close()`` waits for running fetches to wind down before abandoning them.
 CLOSE_GRACE_SECONDS = 1.0
 
+#: Buffers of dropped fragments a reader keeps for its next fetches, in fragment sizes.
+SPARE_FRAGMENTS = 2
+
 #: Reads the policy sees: enough for the adaptive window to reach S x N by doubling.
 HISTORY = 48
 
@@ -206,7 +209,8 @@ class S3Reader(io.RawIOBase):
         self._size: int | None = None
         self._etag: str | None = None
         self._zombies: set[_Fragment] = set()
-        self._spare: bytearray | None = None
+        self._spare: dict[int, list[bytearray]] = {}  # buffers of dropped spans, by length, for new fetches
+        self._spare_bytes = 0
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self.stats = ReaderStats()
@@ -359,6 +363,7 @@ class S3Reader(io.RawIOBase):
                         break  # the rest of a large read is planned again when the caller gets there
                     self._make_room(span.length, span)
                 fragment = _Fragment(span.start, span.end, prefetch=False)
+                fragment.buffer = self._reuse(fragment.reserved) if sized else None
                 self._pool.reserve_demand(fragment.reserved)
                 self._entries[span.start] = fragment
                 demand.append(fragment)
@@ -366,7 +371,6 @@ class S3Reader(io.RawIOBase):
                 self._submit(fragment)
             if sized:
                 self._issue_prefetches(plan.prefetch)
-            self._spare = None  # never held past the call that freed it
             self._publish()
         if demand:
             if not self._missed:  # a miss is a read that had to wait for a GET, however many it took
@@ -436,9 +440,7 @@ class S3Reader(io.RawIOBase):
                 self.stats.add(prefetches_declined=1)
                 break
             fragment = _Fragment(clipped.start, clipped.end, prefetch=True)
-            if self._spare is not None and len(self._spare) == length:
-                fragment.buffer, self._spare = self._spare, None
-                self.stats.add(buffers_recycled=1)
+            fragment.buffer = self._reuse(length)
             self._entries[clipped.start] = fragment
             if not self._submit(fragment):
                 break
@@ -566,6 +568,8 @@ class S3Reader(io.RawIOBase):
             with self._changed:
                 for fragment in list(self._entries.values()):
                     self._drop(fragment)
+                self._spare.clear()
+                self._spare_bytes = 0
                 for fragment in self._zombies:
                     if fragment.response is not None:
                         fragment.response.abort()
@@ -615,18 +619,38 @@ class S3Reader(io.RawIOBase):
             self._zombies.add(fragment)
 
     def _keep_spare(self, fragment: _Fragment) -> None:
-        """Keep a dropped fragment's buffer for a prefetch issued by the same read-ahead call (lock held).
+        """Keep a dropped fragment's buffer for a later fetch of the same length (lock held).
 
-        A fresh fragment buffer costs a page fault and a zero-fill for every byte before the socket
-        writes it; on a CPU-bound client that was a third of the reader's CPU per GiB. The buffer is
-        reused only when nothing can still see it: ``read``/``readall`` join views of cached fragments
-        after the read-ahead may already have dropped them, and each view holds a reference, so any
-        count above the two this function holds (``data`` and ``getrefcount``'s argument) leaves the
-        buffer to the garbage collector.
+        A fresh fragment buffer costs a zero-fill and, once the allocator has given the memory back, a
+        page fault for every 4 KiB before the socket writes it; with a read-ahead window of many
+        fragments almost every buffer was fresh memory, about a third of the reader's CPU per GiB. The
+        buffer is reused only when nothing can still see it: ``read``/``readall`` join views of cached
+        fragments after the read-ahead may already have dropped them, and each view holds a reference,
+        so any count above the two this function holds (``data`` and ``getrefcount``'s argument) leaves
+        the buffer to the garbage collector. At most :data:`SPARE_FRAGMENTS` fragment sizes of buffers
+        are kept (memory beyond S x N, released by ``close``).
         """
         data, fragment.data, fragment.buffer = fragment.data, None, None
-        if data is not None and sys.getrefcount(data) <= 2:
-            self._spare = data
+        if data is None or sys.getrefcount(data) > 2:
+            return
+        limit = SPARE_FRAGMENTS * self._fragment_size
+        if len(data) > limit:
+            return
+        self._spare.setdefault(len(data), []).append(data)
+        self._spare_bytes += len(data)
+        while self._spare_bytes > limit:  # make room: forget the smallest first (ramp-up pieces)
+            smallest = min(length for length, kept in self._spare.items() if kept)
+            self._spare[smallest].pop(0)
+            self._spare_bytes -= smallest
+
+    def _reuse(self, length: int) -> bytearray | None:
+        """A kept buffer of exactly ``length`` bytes, if there is one (lock held)."""
+        kept = self._spare.get(length)
+        if not kept:
+            return None
+        self._spare_bytes -= length
+        self.stats.add(buffers_recycled=1)
+        return kept.pop()
 
     def _finish(self, fragment: _Fragment, data: bytearray | None, error: BaseException | None) -> None:
         """Record the end of a fetch, from whichever thread ran it."""

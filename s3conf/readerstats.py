@@ -64,7 +64,7 @@ class ReaderStats:
         prefetches_declined: prefetches not issued because the cache or the shared budget was full.
         retries: failed attempts that were retried.
         full_body_responses: ranged GETs the server answered with ``200`` and the whole object.
-        buffers_recycled: prefetches that filled a just-dropped fragment's buffer instead of a new one.
+        buffers_recycled: fetches that filled a dropped fragment's buffer instead of a new one.
     """
 
     __slots__ = ("_lock", *_FIELDS)

@@ -14,11 +14,12 @@ Policies (``s3.spi.read.policy``; Hadoop's ``fs.s3a.experimental.input.fadvise``
   never read ahead (S3A's ``random``). Bytes fetched stay close to bytes read. What was read stays
   cached up to S x N bytes and N spans (the nearest kept).
 * ``adaptive`` (default): starts as ``random``; each read that continues the previous one doubles a
-  read-ahead window (``s3.spi.read.adaptive.initial-window`` up to S x N), a far or backward seek resets
-  it (Linux on-demand readahead, S3A ``adaptive``, AWS's Analytics Accelerator sequential detector).
-  New read-ahead is issued only when what is left ahead falls below half the window (Linux's async
-  marker, Java's "past the middle"), in pieces of up to S bytes so they run in parallel. Objects known to
-  be small (``s3.spi.read.small-object``) are fetched whole.
+  read-ahead window (``s3.spi.read.adaptive.initial-window`` up to S x N, at most
+  :data:`ADAPTIVE_MAX_WINDOW`), a far or backward seek resets it (Linux on-demand readahead, S3A
+  ``adaptive``, AWS's Analytics Accelerator sequential detector). The window is kept full in whole
+  pieces of up to S bytes (half the window while it is small), so they run in parallel and each piece
+  consumed is replaced by one new GET. Objects known to be small (``s3.spi.read.small-object``) are
+  fetched whole.
 * ``whole``: the whole object, from the first read, in pieces of S fetched in parallel (small objects:
   one GET).
 
@@ -52,6 +53,11 @@ __all__ = [
 
 KiB = 1024
 MiB = 1024 * KiB
+
+#: The adaptive policy's largest read-ahead window (or S, if larger), whatever S x N allows: past a few
+#: parallel GETs more read-ahead adds no throughput, and every byte of window is memory the allocator
+#: hands out fresh (zero-filled, page-faulted) before the socket fills it.
+ADAPTIVE_MAX_WINDOW = 64 * MiB
 
 #: Canonical policy names, and the spellings accepted for them (S3A's fadvise values included).
 POLICIES: dict[str, str] = {
@@ -319,19 +325,30 @@ class AdaptivePolicy:
         past its end: small forward skips (a reader stepping over a page header) stay sequential.
         """
         run = 0
-        for previous, current in zip(reversed(history[:-1]), reversed(history[1:]), strict=False):
-            if previous.offset <= current.offset <= previous.end + self.config.min_fetch:
-                run += 1
-            else:
+        longest = self.longest_run()
+        gap = self.config.min_fetch
+        for index in range(len(history) - 1, 0, -1):
+            previous, current = history[index - 1], history[index]
+            if (
+                run >= longest
+                or not previous.offset <= current.offset <= previous.offset + previous.length + gap
+            ):
                 break
+            run += 1
         return run
+
+    def longest_run(self) -> int:
+        """The run length at which the window stops growing: counting further changes nothing."""
+        cap = min(self.config.cache_bytes, max(ADAPTIVE_MAX_WINDOW, self.config.fragment_size))
+        return max(1, cap // max(1, self.config.initial_window)).bit_length() + 1
 
     def window(self, history: Sequence[Access]) -> int:
         """The read-ahead window for the last read: 0 after a seek, then initial x 2^(run-1), capped."""
         run = self.run_length(history)
         if run == 0:
             return 0
-        return min(self.config.cache_bytes, self.config.initial_window << min(run - 1, 40))
+        cap = min(self.config.cache_bytes, max(ADAPTIVE_MAX_WINDOW, self.config.fragment_size))
+        return min(cap, self.config.initial_window << min(run - 1, 62))
 
     def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
         config = self.config
@@ -346,16 +363,21 @@ class AdaptivePolicy:
             return Plan(
                 fetch=fetch, drop=_drop_over_cap(cache, keep, config.cache_bytes, config.fragment_number)
             )
-        # Sequential: what lies behind the read is done with; read ahead when less than half is left.
+        # Sequential: what lies behind the read is done with; keep the window full in whole pieces, so
+        # each piece read is replaced by one new GET (whose buffer can be the one just dropped).
         drop = tuple(Span(e.start, e.end) for e in cache if e.end <= access.offset)
         remaining = [e for e in cache if e.end > access.offset]
         served = max(access.end, fetch[-1].end if fetch else access.end)
         ahead_from = covered_until(served, remaining)
+        step = min(piece, max(config.min_fetch, window // 2))
+        room = access.end + window - ahead_from
+        reaches_end = size is not None and access.end + window >= size
         prefetch: tuple[Span, ...] = ()
-        if ahead_from - access.end < window // 2:
-            target = clip(Span(ahead_from, access.end + window), size)
+        if room >= step or (reaches_end and room > 0):
+            end = access.end + window if reaches_end else ahead_from + room // step * step
+            target = clip(Span(ahead_from, end), size)
             if target.length > 0:
-                prefetch = pieces([target], min(piece, max(config.min_fetch, window // 2)))
+                prefetch = pieces([target], step)
         return Plan(fetch=fetch, prefetch=prefetch, drop=drop)
 
     def tail_length(self) -> int:

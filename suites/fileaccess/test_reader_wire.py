@@ -76,5 +76,7 @@ def test_gets_after_the_first_skip_botocore_call_pipeline_but_not_the_wire_event
             reader.seek(offset)
             assert reader.read(5 * KiB) == data[offset : offset + 5 * KiB]
         assert reader.stats.get_requests == len(offsets)
+        # signed by the fast signer (checked against botocore's once), so the store verified its signatures
+        assert reader._direct.path == "connection"
     assert events == {"before-call": 1, "before-send": len(offsets), "after-call": len(offsets)}
     assert received == len(offsets) * 5 * KiB
