@@ -10,6 +10,8 @@ completes, ``close_for_commit()`` then ``commit()`` publishes the object atomica
   cut into parts of ``s3.spi.write.part-size`` (Flink's ``s3.upload.min.part.size`` and Hadoop's
   ``fs.s3a.multipart.size`` are its aliases) uploaded on the shared pool, at most
   ``s3.spi.write.max-parts-in-flight`` (alias ``s3.upload.max.concurrent.uploads``) at once.
+* Every part and tail carries the library's CRC32 checksum (:mod:`s3conf.checksums`: verified by AWS
+  and SeaweedFS, and it lets the body go unsigned); the handle records it for the completion.
 * ``persist()`` waits for those parts and PUTs the tail (the bytes past the last part, below the part
   size, which S3 will not take as a part that is not the last) as a temporary object; see
   :mod:`s3conf.recoverable_handle` for its key. Writing goes on after it: the tail stays in memory.
@@ -47,6 +49,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from s3conf.checksums import CHECKSUM_ALGORITHM, checksum_parameter, part_checksum
 from s3conf.client import error_code, translate_error
 from s3conf.errors import (
     HandleNotFoundError,
@@ -131,7 +134,7 @@ class RecoverableWriter:
             raise IsADirectoryError(
                 errno.EISDIR, "a recoverable stream writes an object, not a directory", str(path)
             )
-        upload = MultipartUpload.create(self.client, self.bucket, key)
+        upload = MultipartUpload.create(self.client, self.bucket, key, checksum_algorithm=CHECKSUM_ALGORITHM)
         return RecoverableStream(self, upload, tail=b"", temp_keys=())
 
     def recover(self, handle: RecoverableHandle | str | bytes) -> RecoverableStream:
@@ -150,7 +153,14 @@ class RecoverableWriter:
             )
         self._check_parts(handle)
         tail = self._read_tail(handle.tail) if handle.tail is not None else b""
-        upload = MultipartUpload(self.client, self.bucket, handle.key, handle.upload_id, parts=handle.parts)
+        upload = MultipartUpload(
+            self.client,
+            self.bucket,
+            handle.key,
+            handle.upload_id,
+            parts=handle.parts,
+            checksum_algorithm=handle.checksum_algorithm,
+        )
         return RecoverableStream(self, upload, tail=tail, temp_keys=handle.temp_keys)
 
     def recover_for_commit(self, handle: RecoverableHandle | str | bytes) -> RecoverableCommitter:
@@ -287,7 +297,8 @@ class RecoverableWriter:
     def _put_tail(self, key: str, data: bytes) -> TailObject:
         temp_key = new_temp_key(key, self.temp_prefix)
         try:
-            response = self.client.put_object(Bucket=self.bucket, Key=temp_key, Body=data)
+            checksum = {checksum_parameter(CHECKSUM_ALGORITHM): part_checksum(CHECKSUM_ALGORITHM, data)}
+            response = self.client.put_object(Bucket=self.bucket, Key=temp_key, Body=data, **checksum)
         except (ClientError, BotoCoreError) as error:
             raise translate_error(error, self.bucket, temp_key) from error
         return TailObject(temp_key, len(data), str(response["ETag"]))
@@ -373,6 +384,7 @@ class RecoverableStream:
             tuple(upload.parts),
             tail,
             tuple(self._temp_keys),
+            upload.checksum_algorithm,
         )
 
     def close_for_commit(self) -> RecoverableCommitter:
@@ -392,6 +404,7 @@ class RecoverableStream:
             tuple(upload.parts),
             None,
             tuple(self._temp_keys),
+            upload.checksum_algorithm,
         )
         return RecoverableCommitter(self._writer, handle)
 
@@ -444,7 +457,12 @@ class RecoverableCommitter:
             outcome: CommitOutcome = "already committed"  # the same parts made it: do not publish again
         else:
             upload = MultipartUpload(
-                self._writer.client, handle.bucket, handle.key, handle.upload_id, parts=handle.parts
+                self._writer.client,
+                handle.bucket,
+                handle.key,
+                handle.upload_id,
+                parts=handle.parts,
+                checksum_algorithm=handle.checksum_algorithm,
             )
             try:
                 upload.complete()

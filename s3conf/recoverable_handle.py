@@ -9,6 +9,9 @@ continue a multipart upload in another process, and nothing that grants access. 
 * **Two kinds, one shape** (as Flink's ``S3Recoverable`` serves as both): ``resume`` (from
   ``persist()``: upload id, finished parts, and the tail below the part size as a temporary object)
   and ``commit`` (from ``close_for_commit()``: every byte is in a part, no tail).
+* **Checksums.** Parts carry the library's CRC32 (``x-amz-checksum-crc32``, :mod:`s3conf.checksums`);
+  the handle keeps the upload's ``checksum_algorithm`` and each part's value, which the completion
+  must repeat. A handle without them (an upload made without checksums) completes without them.
 * **No secrets.** Bucket, key, upload id, part numbers/ETags/sizes and temporary keys only; the
   credentials come from the file system that recovers it, and no endpoint is stored (a handle
   recovered through a proxy or a renamed host still works).
@@ -103,6 +106,7 @@ class RecoverableHandle:
     parts: tuple[UploadedPart, ...]
     tail: TailObject | None = None
     temp_keys: tuple[str, ...] = field(default=())
+    checksum_algorithm: str | None = None
 
     @property
     def size(self) -> int:
@@ -123,7 +127,12 @@ class RecoverableHandle:
             "bucket": self.bucket,
             "key": self.key,
             "upload_id": self.upload_id,
-            "parts": [{"number": p.number, "etag": p.etag, "size": p.size} for p in self.parts],
+            "parts": [
+                {"number": p.number, "etag": p.etag, "size": p.size}
+                | ({"checksum": p.checksum} if p.checksum is not None else {})
+                for p in self.parts
+            ],
+            "checksum_algorithm": self.checksum_algorithm,
             "tail": tail,
             "temp_keys": list(self.temp_keys),
             "size": self.size,
@@ -184,6 +193,11 @@ class RecoverableHandle:
             raise InvalidHandleError(
                 "a commit handle holds every byte in parts: at least one part and no tail"
             )
+        algorithm = document.get("checksum_algorithm")
+        if algorithm is not None and (not isinstance(algorithm, str) or not algorithm):
+            raise InvalidHandleError(
+                f"recoverable handle checksum_algorithm = {shown(algorithm)}: expected a name"
+            )
         temp_keys = _field(document, "temp_keys", list)
         if not all(isinstance(item, str) for item in temp_keys):
             raise InvalidHandleError(f"recoverable handle temp_keys = {shown(temp_keys)}: expected strings")
@@ -195,6 +209,7 @@ class RecoverableHandle:
             parts,
             tail,
             tuple(temp_keys),
+            algorithm,
         )
         declared = document.get("size", handle.size)
         if declared != handle.size:
@@ -225,4 +240,9 @@ def _part(entry: object) -> UploadedPart:
     number = _field(entry, "number", int)
     if not 1 <= number <= MAX_PARTS:
         raise InvalidHandleError(f"recoverable handle part number {number} is outside 1..{MAX_PARTS}")
-    return UploadedPart(number, _field(entry, "etag", str), _size(_field(entry, "size", int)))
+    checksum = entry.get("checksum")
+    if checksum is not None and not isinstance(checksum, str):
+        raise InvalidHandleError(
+            f"recoverable handle part {number} checksum = {shown(checksum)}: expected text"
+        )
+    return UploadedPart(number, _field(entry, "etag", str), _size(_field(entry, "size", int)), checksum)

@@ -22,9 +22,13 @@ HANDLE = RecoverableHandle(
     "bucket",
     "dir/name",
     "upload-1",
-    (UploadedPart(1, '"0f0f"', 5 * 1024 * 1024), UploadedPart(2, '"0e0e"', 5 * 1024 * 1024)),
+    (
+        UploadedPart(1, '"0f0f"', 5 * 1024 * 1024, "y/Q5Jg=="),
+        UploadedPart(2, '"0e0e"', 5 * 1024 * 1024, "AAAAAA=="),
+    ),
     TailObject("dir/_name_tmp_0f8fad5b-d9cb-469f-a165-70867728950e", 17, '"abcd"'),
     ("dir/_name_tmp_0f8fad5b-d9cb-469f-a165-70867728950e",),
+    "CRC32",
 )
 
 
@@ -38,6 +42,12 @@ def test_a_handle_round_trips_through_json() -> None:
         HANDLE_VERSION,
         10 * 1024 * 1024 + 17,
     )
+
+
+def test_a_handle_without_checksums_round_trips() -> None:
+    plain = RecoverableHandle("commit", "bucket", "key", "upload-2", (UploadedPart(1, '"0f0f"', 3),))
+    assert RecoverableHandle.from_json(plain.to_json()) == plain
+    assert "checksum" not in json.loads(plain.to_json())["parts"][0]
 
 
 def _changed(**fields: object) -> str:
@@ -62,6 +72,8 @@ def _changed(**fields: object) -> str:
         (_changed(tail="dir/x"), "dir/x"),
         (_changed(kind="commit"), "commit handle"),
         (_changed(temp_keys=[1]), r"\[1\]"),
+        (_changed(checksum_algorithm=32), "checksum_algorithm = 32"),
+        (_changed(parts=[{"number": 1, "etag": '"x"', "size": 5, "checksum": 7}]), "checksum = 7"),
     ],
     ids=[
         "not-json",
@@ -77,6 +89,8 @@ def _changed(**fields: object) -> str:
         "tail-not-object",
         "commit-with-tail",
         "temp-key-not-string",
+        "checksum-algorithm-not-text",
+        "part-checksum-not-text",
     ],
 )
 def test_bad_handles_are_refused_naming_the_value(text: str, named: str) -> None:

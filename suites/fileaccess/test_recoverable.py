@@ -61,6 +61,9 @@ def test_persist_recover_commit_keeps_exactly_the_persisted_bytes(
     stream.write(before[:1000])
     stream.write(before[1000:])
     handle_json = stream.persist().to_json()
+    persisted = RecoverableHandle.from_json(handle_json)
+    assert persisted.checksum_algorithm == "CRC32"
+    assert [bool(part.checksum) for part in persisted.parts] == [True]
     stream.write(lost)  # written after the last persist: a crash loses it
     stream.close()
 
