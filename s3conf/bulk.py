@@ -21,13 +21,13 @@
   ``s3.path.style.access`` means for those endpoints (forcing path style on AWS itself is not offered).
   A request succeeded when s5cmd printed its JSON success line; every other request of the batch
   failed, and s5cmd's own error lines are in the :class:`~s3conf.errors.BulkTransferError`.
-* **Built in** (no ``s3.s5cmd.path``): each batch runs on a bounded thread pool of
-  ``s3.connection.maximum`` threads (capped like the fetch pool, see
-  :func:`~s3conf.fetchpool.fetch_worker_count`). A private pool, not the shared fetch pool: a
-  transfer thread that waited on a multipart part queued behind other transfers on the same pool
-  could deadlock it. Downloads stream ``GetObject`` to disk and check the length; uploads are one
-  ``PutObject`` up to ``s3.spi.write.multipart-threshold`` and a multipart upload above it, aborted on
-  failure.
+* **Built in** (no ``s3.s5cmd.path``): each batch runs on the process-wide task pool
+  (:mod:`s3conf.taskpool`) of ``s3.connection.maximum`` threads (capped like the fetch pool, see
+  :func:`~s3conf.fetchpool.fetch_worker_count`), shared with multi-path calls, so concurrent
+  transfers never add threads. Not the fetch pool: a transfer thread that waited on a multipart part
+  queued behind other transfers on the same pool could deadlock it. Downloads stream ``GetObject``
+  to disk and check the length; uploads are one ``PutObject`` up to
+  ``s3.spi.write.multipart-threshold`` and a multipart upload above it, aborted on failure.
 * **Nothing partial.** A download is written to a hidden temporary name in its destination directory
   and renamed over the destination only once complete, so a failed or interrupted transfer leaves the
   destination as it was (and no temporary file). An object appears only when its upload completes
@@ -54,13 +54,14 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from s3conf import taskpool
 from s3conf.client import resolve_endpoint
 from s3conf.errors import BulkTransferError, ConfigError, InvalidURIError, S3ConfError
 from s3conf.fetchpool import fetch_worker_count
@@ -399,9 +400,15 @@ def _upload(fs: S3FileSystem, request: CopyRequest) -> None:
             raise
 
 
-def _run_builtin(fs: S3FileSystem, pool: ThreadPoolExecutor, batch: list[CopyRequest]) -> None:
+def _run_builtin(fs: S3FileSystem, batch: list[CopyRequest]) -> None:
+    workers = fetch_worker_count(fs.config)
     futures = [
-        (request, pool.submit(_download if request.is_download else _upload, fs, request))
+        (
+            request,
+            taskpool.submit(
+                partial(_download if request.is_download else _upload, fs, request), workers=workers
+            ),
+        )
         for request in batch
     ]
     failed, lines = [], []
@@ -435,6 +442,5 @@ def copy_files(fs: S3FileSystem, requests: Sequence[CopyRequest]) -> None:
         for batch in cut:
             _run_s5cmd(fs, executable, batch)
         return
-    with ThreadPoolExecutor(fetch_worker_count(fs.config), thread_name_prefix="s3conf-bulk") as pool:
-        for batch in cut:
-            _run_builtin(fs, pool, batch)
+    for batch in cut:
+        _run_builtin(fs, batch)

@@ -2,11 +2,11 @@
 
 Dataset discovery, checkpoint recovery and metadata scans touch thousands of small objects; one
 request after another spends the whole time waiting on round trips. :func:`run_each` runs a call per
-item on a process-wide thread pool sized like the connection pool (``s3.connection.maximum``, capped by
-:data:`~s3conf.fetchpool.MAX_FETCH_WORKERS`), so no thread ever waits for a connection and no number of
-paths opens more requests than that. A second pool, not the readers' :class:`~s3conf.fetchpool.FetchPool`,
-because a multi-path task blocks on its reader's prefetches, which run on the fetch pool: sharing one
-pool could fill it with tasks waiting on work queued behind them. Bytes stay inside the read budget
+item on the process-wide task pool (:mod:`s3conf.taskpool`) sized like the connection pool
+(``s3.connection.maximum``, capped by :data:`~s3conf.fetchpool.MAX_FETCH_WORKERS`), so no thread ever
+waits for a connection and no number of paths or concurrent calls opens more requests than that. Not
+the readers' :class:`~s3conf.fetchpool.FetchPool`: a multi-path task blocks on its reader's
+prefetches, which run there. Bytes stay inside the read budget
 because every whole-object read goes through an :class:`~s3conf.reader.S3Reader`, which reserves what it
 fetches against ``s3.spi.read.max-inflight-bytes``.
 
@@ -25,11 +25,11 @@ Errors follow fsspec's ``on_error`` with s3conf's rule that failures are not abs
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import TypeVar
 
+from s3conf import taskpool
 from s3conf.errors import ConfigError
 
 __all__ = ["OMITTED", "ON_ERROR", "check_on_error", "run_each"]
@@ -39,9 +39,6 @@ I = TypeVar("I")  # noqa: E741 - an item
 
 #: The ``on_error`` values multi-path calls accept.
 ON_ERROR = ("raise", "omit", "return")
-
-_executors: dict[int, ThreadPoolExecutor] = {}
-_executors_lock = threading.Lock()
 
 
 class _Omitted:
@@ -66,32 +63,17 @@ def check_on_error(on_error: str) -> str:
     return on_error
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
-    with _executors_lock:
-        executor = _executors.get(workers)
-        if executor is None:
-            executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3conf-many")
-            _executors[workers] = executor
-        return executor
-
-
 def run_each(
     function: Callable[[I], T], items: Sequence[I], *, workers: int, on_error: str
 ) -> list[T | BaseException | _Omitted]:
     """``function(item)`` for each item, at most ``workers`` at a time, results in item order.
 
-    One item runs in the caller's thread (no pool round trip for a single path).
+    One item runs in the caller's thread (no pool round trip for a single path), and so do all of
+    them when the caller is itself a task of the pool (see :mod:`s3conf.taskpool`).
     """
     check_on_error(on_error)
-    if len(items) == 1:
-        futures: list[Future[T]] = [Future()]
-        try:
-            futures[0].set_result(function(items[0]))
-        except Exception as error:
-            futures[0].set_exception(error)
-    else:
-        pool = _executor(max(1, workers))
-        futures = [pool.submit(function, item) for item in items]
+    width = 1 if len(items) == 1 else max(1, workers)
+    futures = [taskpool.submit(partial(function, item), workers=width) for item in items]
     results: list[T | BaseException | _Omitted] = []
     for position, future in enumerate(futures):
         failure = future.exception()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -312,3 +313,43 @@ def test_a_fault_on_the_wire_leaves_no_partial_file_or_object(
     else:
         keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
         assert keys == ["fine"]
+
+
+def test_concurrent_builtin_transfers_share_one_thread_bound(
+    *, target: Any, s3_client: Any, bucket: str, tmp_path: Path
+) -> None:
+    # Four copy_files calls at once, eight downloads each, s3.connection.maximum 3: every GET runs on
+    # one of the 3 threads of the shared task pool (a pool per call ran up to 4 x 3).
+    workers = 3
+    for index in range(8):
+        s3_client.put_object(Bucket=bucket, Key=f"shared/{index}", Body=_payload(index, 20_000))
+    fs = _fs(target, s3_client, bucket, connection_maximum=workers)
+    senders: set[threading.Thread] = set()
+    lock = threading.Lock()
+
+    def record(**_: Any) -> None:
+        with lock:
+            senders.add(threading.current_thread())
+
+    s3_client.meta.events.register("before-send.s3.GetObject", record)
+    start = threading.Barrier(4)
+
+    def one_call(call: int) -> None:
+        start.wait()
+        fs.copy_files(
+            [CopyRequest(S3Path(bucket, f"/shared/{i}"), tmp_path / f"{call}" / f"{i}") for i in range(8)]
+        )
+
+    try:
+        callers = [threading.Thread(target=one_call, args=(call,)) for call in range(4)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(timeout=120)
+            assert not caller.is_alive()
+    finally:
+        s3_client.meta.events.unregister("before-send.s3.GetObject", record)
+    for call in range(4):
+        for index in range(8):
+            assert (tmp_path / f"{call}" / f"{index}").read_bytes() == _payload(index, 20_000)
+    assert 1 <= len(senders) <= workers, sorted(thread.name for thread in senders)
