@@ -263,3 +263,135 @@ def test_random_reads_keep_at_most_n_spans(name: str) -> None:
     trace = [((i * 7919 * KiB) % (60 * MiB), 16 * KiB) for i in range(3 * CONFIG.fragment_number)]
     replay = simulate(make_policy(name, CONFIG), trace, 64 * MiB)
     assert replay.peak_spans <= CONFIG.fragment_number + 1
+
+
+# -- exact plans at the edges (each kills mutants nox -s mutation found surviving) -------------------
+
+TINY = PolicyConfig(fragment_size=1 * MiB, fragment_number=1, min_fetch=16 * KiB, initial_window=256 * KiB)
+
+
+@pytest.mark.parametrize("name", ["random", "adaptive"])
+@pytest.mark.parametrize(
+    ("config", "cache", "read_at", "dropped"),
+    [
+        # 5 MiB cached, cap 4 MiB: the span farthest from the read goes (not the highest offset), and
+        # dropping stops as soon as the cache is at the cap.
+        (CONFIG, [(0, 1), (1, 2), (10, 11), (20, 21), (21, 22)], 20, [(0, 1)]),
+        # cap 1 MiB: far spans go one by one; the span holding the read stays even over the cap.
+        (TINY, [(0, 1), (20, 22)], 20, [(0, 1)]),
+        (TINY, [(2, 2.5), (4, 4.5), (20, 21)], 20, [(2, 2.5), (4, 4.5)]),
+        # under the cap: nothing goes, even spans behind the read.
+        (CONFIG, [(0, 1)], 5, []),
+    ],
+    ids=["farthest-first", "never-the-read", "until-at-cap", "under-cap"],
+)
+def test_a_seeking_read_drops_the_farthest_spans_down_to_the_cap(
+    name: str,
+    config: PolicyConfig,
+    cache: list[tuple[float, float]],
+    read_at: int,
+    dropped: list[tuple[float, float]],
+) -> None:
+    held = tuple(Cached(int(start * MiB), int(end * MiB)) for start, end in cache)
+    plan = make_policy(name, config).plan((Access(read_at * MiB + 100, 10),), held, 64 * MiB)
+    assert plan.drop == tuple(Span(int(start * MiB), int(end * MiB)) for start, end in dropped)
+
+
+@pytest.mark.parametrize("name", ["random", "adaptive", "sequential"])
+def test_a_read_near_the_end_fetches_nothing_past_it(name: str) -> None:
+    size = 2 * MiB + 3
+    plan = make_policy(name, CONFIG).plan((Access(size - 10, 10),), (), size)
+    assert plan.fetch[-1].end == size
+
+
+# Adaptive read-ahead: (history, cache, size, expected fetch, prefetch, drop); window 256 KiB after one
+# sequential read, kept full in whole 128 KiB pieces (half the window) once a piece fits.
+ADAPTIVE_PLANS = [
+    (  # the fetch rounded up to min_fetch counts as served: read-ahead starts after it
+        [(0, 10), (16 * KiB, 10)], [(0, 16 * KiB)], 64 * MiB,
+        [(16 * KiB, 32 * KiB)], [(32 * KiB, 160 * KiB)], [(0, 16 * KiB)],
+    ),
+    (  # room for exactly one piece ahead: it is read ahead
+        [(0, 16 * KiB), (16 * KiB, 16 * KiB)], [(16 * KiB, 32 * KiB), (32 * KiB, 160 * KiB)], 64 * MiB,
+        [], [(160 * KiB, 288 * KiB)], [],
+    ),
+    (  # one byte short of a piece: nothing yet
+        [(0, 16 * KiB), (16 * KiB, 16 * KiB)], [(16 * KiB, 32 * KiB), (32 * KiB, 160 * KiB + 1)], 64 * MiB,
+        [], [], [],
+    ),
+    (  # room for 156 KiB: one whole piece, not a partial second one
+        [(0, 16 * KiB), (16 * KiB, 16 * KiB)], [(16 * KiB, 32 * KiB), (32 * KiB, 132 * KiB)], 64 * MiB,
+        [], [(132 * KiB, 260 * KiB)], [],
+    ),
+    (  # read-ahead stops at the end of the object
+        [(2 * MiB - 30 * KiB, 10 * KiB), (2 * MiB - 20 * KiB, 10 * KiB)], [], 2 * MiB,
+        [(2 * MiB - 20 * KiB, 2 * MiB - 4 * KiB)], [(2 * MiB - 4 * KiB, 2 * MiB)], [],
+    ),
+    (  # one byte left: read ahead that byte
+        [(2 * MiB - 40 * KiB, 10 * KiB), (2 * MiB - 30 * KiB, 10 * KiB)], [(2 * MiB - 40 * KiB, 2 * MiB - 1)],
+        2 * MiB, [], [(2 * MiB - 1, 2 * MiB)], [],
+    ),
+    (  # a span ending exactly where the read starts is behind it: dropped
+        [(0, 1 * MiB), (1 * MiB, 10)], [(0, 1 * MiB), (1 * MiB, 2 * MiB)], 64 * MiB,
+        [], [], [(0, 1 * MiB)],
+    ),
+    (  # after a seek: no read-ahead, and nothing behind is dropped while under the cap
+        [(5 * MiB, 10)], [(0, 1 * MiB)], 64 * MiB, [(5 * MiB, 5 * MiB + 16 * KiB)], [], [],
+    ),
+    (  # an object of exactly small_object bytes is read whole
+        [(0, 10)], [], 1 * MiB, [(0, 1 * MiB)], [], [],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("history", "cache", "size", "planned"),
+    [(*case[:3], case[3:]) for case in ADAPTIVE_PLANS],
+    ids=["fetch-counts-as-served", "one-piece-of-room", "short-of-a-piece", "whole-pieces-only",
+         "end-of-object", "one-byte-left", "behind-is-dropped", "seek-keeps-cache", "small-object-whole"],
+)  # fmt: skip
+def test_adaptive_plans(
+    history: list[tuple[int, int]],
+    cache: list[tuple[int, int]],
+    size: int,
+    planned: tuple[list[tuple[int, int]], ...],
+) -> None:
+    plan = AdaptivePolicy(CONFIG).plan(
+        tuple(Access(*a) for a in history), tuple(Cached(*c) for c in cache), size
+    )
+    fetch, prefetch, drop = ([Span(*span) for span in spans] for spans in planned)
+    assert (list(plan.fetch), list(plan.prefetch), list(plan.drop)) == (fetch, prefetch, drop)
+
+
+@pytest.mark.parametrize(
+    ("size", "number", "cap"),
+    [(8 * MiB, 32, 64 * MiB), (128 * MiB, 4, 128 * MiB), (1 * MiB, 4, 4 * MiB)],
+    ids=["64MiB-at-most", "one-fragment-if-larger", "s-times-n-if-smaller"],
+)
+def test_the_adaptive_window_doubles_up_to_its_cap(size: int, number: int, cap: int) -> None:
+    """At most 64 MiB (or S if larger), and never more than S x N; a long run stays at the cap."""
+    policy = AdaptivePolicy(
+        PolicyConfig(fragment_size=size, fragment_number=number, initial_window=256 * KiB)
+    )
+    history = [Access(i, 1) for i in range(200)]
+    windows = [policy.window(history[: run + 1]) for run in range(1, 12)]
+    assert windows[:4] == [min(cap, w) for w in (256 * KiB, 512 * KiB, 1 * MiB, 2 * MiB)]
+    assert max(windows) == cap
+    assert policy.window(history) == cap
+
+
+@pytest.mark.parametrize(
+    ("name", "tail", "length"),
+    [("random", 1 * MiB, 64 * KiB), ("random", 4 * KiB, 4 * KiB), ("adaptive", 3 * MiB, 3 * MiB),
+     ("whole", 2 * MiB, 2 * MiB), ("sequential", 4 * KiB, 1 * MiB)],
+    ids=["random-capped", "random-small", "adaptive", "whole", "sequential-one-fragment"],
+)  # fmt: skip
+def test_tail_length(name: str, tail: int, length: int) -> None:
+    config = PolicyConfig(fragment_size=1 * MiB, fragment_number=4, tail=tail)
+    assert make_policy(name, config).tail_length() == length
+
+
+def test_whole_fetches_only_the_pieces_the_read_touches() -> None:
+    plan = make_policy("whole", CONFIG).plan((Access(0, 1 * MiB),), (), 3 * MiB + 5)
+    assert plan.fetch == (Span(0, 1 * MiB),)
+    assert plan.prefetch == (Span(1 * MiB, 2 * MiB), Span(2 * MiB, 3 * MiB), Span(3 * MiB, 3 * MiB + 5))
