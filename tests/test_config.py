@@ -18,6 +18,7 @@ from s3conf.config import (
     clear_overrides,
     current_overrides,
     env_name,
+    is_known_key,
     overrides,
     set_overrides,
 )
@@ -562,3 +563,27 @@ def test_format_size_round_trips(size: int) -> None:
 def test_every_unit_spelling_is_binary(count: int, unit: str) -> None:
     assert parse_size(f"{count}{unit}") == count * UNITS[unit]
     assert parse_size(format_size(count * UNITS[unit])) == count * UNITS[unit]
+
+
+@pytest.mark.parametrize(
+    ("key", "known"),
+    [("fs.s3a.endpoint", True), ("s3.spi.endpoint", True), ("aws.region", False), ("s3.bogus", False)],
+    ids=["alias", "canonical", "foreign", "unknown-s3"],
+)
+def test_is_known_key(key: str, known: bool) -> None:
+    assert is_known_key(key) is known
+
+
+def test_with_values_keeps_what_was_set_and_adds_the_new_layer() -> None:
+    base = S3Config.resolve({"s3.spi.read.fragment-size": "4MiB"}, env={})
+    layered = base.with_values({"fs.s3a.endpoint": "localhost:9000"})
+    assert (layered.endpoint, layered.region, layered.fragment_size) == (
+        "localhost:9000",
+        "us-east-1",
+        4 * MiB,
+    )
+    assert (layered.source("s3.spi.endpoint"), layered.source("s3.spi.read.fragment-size")) == (
+        "explicit",
+        "explicit",
+    )
+    assert layered.source("s3.spi.region") == "default"

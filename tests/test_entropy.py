@@ -131,3 +131,8 @@ def test_rewrites_touch_only_the_first_marker(path: str, length: int) -> None:
         assert removed == before + after[1:]
     else:
         assert removed == before + after
+
+
+def test_the_default_length_is_flinks_4() -> None:
+    assert EntropyInjector("E").length == 4
+    assert len(EntropyInjector("E", rng=random.Random(1)).apply("E", inject=True)) == 4

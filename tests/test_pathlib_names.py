@@ -33,3 +33,17 @@ def test_store_queries_say_where_to_ask(name: str) -> None:
         getattr(S3Path("b-1", "/d/"), name)
     assert name in str(raised.value)
     assert not hasattr(S3Path("b-1", "/d/"), "no_such_attribute")
+
+
+def test_the_pointer_and_the_plain_attribute_error_word_for_word() -> None:
+    path = S3Path("b-1", "/d/")
+    with pytest.raises(AttributeError) as raised:
+        _ = path.is_dir
+    assert str(raised.value) == (
+        "S3Path is a pure path (no I/O) and has no is_dir(): ask the store with "
+        "s3conf.fs.S3FileSystem(bucket).is_dir(path) or UPath(path.as_uri()).is_dir(); "
+        "is_directory tells whether the path is spelled as a directory"
+    )
+    with pytest.raises(AttributeError) as raised:
+        _ = path.no_such_attribute
+    assert str(raised.value) == "'S3Path' object has no attribute 'no_such_attribute'"

@@ -361,3 +361,9 @@ def test_s3uri_defaults_given_scheme() -> None:
 def test_non_string_uri_is_a_type_error(value: object) -> None:
     with pytest.raises(TypeError, match="URI must be a str"):
         parse_uri(value)  # type: ignore[arg-type]
+
+
+def test_distinct_uris_hash_apart_and_equal_ones_alike() -> None:
+    uris = [parse_uri(text) for text in ("s3://bkt/a", "s3://bkt/b", "s3://other/a", "s3x://h:9000/bkt/a")]
+    assert len({hash(uri) for uri in uris}) == len(uris)
+    assert hash(parse_uri("s3://bkt/a")) == hash(parse_uri("s3a://bkt/a"))

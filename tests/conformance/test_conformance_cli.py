@@ -91,6 +91,48 @@ def test_a_stale_expectation_names_the_entry() -> None:
     assert reasons == ["1 stale expectation(s), listed in expectations.toml but passed: moto:range.suffix"]
 
 
+def _result(target: str, check: str, outcome: str, reason: str | None = None) -> dict[str, Any]:
+    return {"target": target, "check": check, "outcome": outcome, "reason": reason}
+
+
+FAILED_11 = [_result("moto", f"c{n:02}", "fail") for n in range(11)]
+
+
+@pytest.mark.parametrize(
+    ("document", "named", "expected"),
+    [
+        ({}, [], (2, ["no check was executed"])),
+        ({"results": [_result("moto", "a", "n/a", "declared"), _result("moto", "b", "skip", "no docker")]},
+         [], (2, ["no check was executed (moto: no docker)"])),
+        ({"results": [_result("seaweedfs", "a", "skip", "not installed"), _result("moto", "a", "skip", "off"),
+                      _result("moto", "b", "skip", None)]}, [],
+         (2, ["no check was executed (moto: off; seaweedfs: not installed)"])),
+        ({"results": [_result("moto", "a", "pass")]}, ["moto", "rclone"],
+         (2, ["target 'rclone' was named but ran no check: none was selected"])),
+        ({"results": [_result("moto", "a", "pass"), _result("rclone", "a", "skip", "no binary")]}, ["rclone"],
+         (2, ["target 'rclone' was named but ran no check: no binary"])),
+        ({"results": FAILED_11[:10]}, [],
+         (1, ["10 check(s) failed that expectations.toml does not list: "
+              + ", ".join(f"moto:c{n:02}" for n in range(10))])),
+        ({"results": FAILED_11}, [],
+         (1, ["11 check(s) failed that expectations.toml does not list: "
+              + ", ".join(f"moto:c{n:02}" for n in range(10)) + ", ..."])),
+        ({"results": [_result("moto", "a", "error"), _result("moto", "b", "error"),
+                      _result("moto", "c", "xpass"), _result("moto", "d", "xpass")],
+          "leftover_buckets": ["moto:x", "moto:y"]}, [],
+         (1, ["2 check(s) errored: moto:a, moto:b",
+              "2 stale expectation(s), listed in expectations.toml but passed: moto:c, moto:d",
+              "bucket(s) left behind on the store: moto:x, moto:y"])),
+    ],
+    ids=["no-results-key", "skip-reason-not-n/a", "skip-reasons-sorted", "named-absent", "named-skipped",
+         "ten-failures", "eleven-failures", "errors-stale-leftovers"],
+)  # fmt: skip
+def test_exit_status_reasons_word_for_word(
+    document: dict[str, Any], named: list[str], expected: tuple[int, list[str]]
+) -> None:
+    assert exit_status(document, named) == expected
+
+
 def _secret_args(tmp_path: Path, *, file_text: str | None = None, arg: str | None = None) -> Any:
     path = None
     if file_text is not None:
