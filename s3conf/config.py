@@ -434,9 +434,7 @@ class S3Config:
             for name, parsed in layer.items():
                 values[name] = parsed.value
                 sources[_BY_FIELD[name].key] = parsed.source
-        if "region" not in values and values.get("endpoint") is not None:
-            values["region"] = DEFAULT_ENDPOINT_REGION
-        _check_key_pair(values, sources)
+        _check_key_pair(values, sources)  # the endpoint's default region: S3Config.__post_init__
         config = cls(**values)
         object.__setattr__(config, "_sources", sources)
         return config
