@@ -36,7 +36,12 @@ def tests(session: nox.Session) -> None:
         "no:cacheprovider",
         "--junitxml=reports/junit-tests.xml",
         *session.posargs,
-        env={"HYPOTHESIS_PROFILE": "ci"},
+        # Bytecode is cached (PYTHONDONTWRITEBYTECODE removed for this run, if the machine sets it): the
+        # suite starts dozens of Python processes (CLI runs, pytest children, Dask workers, crash and
+        # mutation children) that import boto3, moto, pandas and dask; without .pyc files each one
+        # compiles them from source again (~5 s of CPU per process here) and pytest re-rewrites every
+        # test module. The files go to the venv and to git-ignored __pycache__ directories.
+        env={"HYPOTHESIS_PROFILE": "ci", "PYTHONDONTWRITEBYTECODE": None},
     )
 
 
