@@ -34,7 +34,11 @@ Decisions:
 * **One call, one HEAD**: what a request learned about an object (size, ETag, modification time, its
   last bytes) answers ``info``/``isfile``/``size`` and starts the readers of the next calls of this
   instance for ``metadata_ttl`` seconds (:mod:`s3conf.fsspec_metadata`): pandas' ``read_parquet`` costs
-  one HEAD and one footer GET instead of three HEADs and two footer GETs.
+  one request before the column chunks (a suffix GET) instead of three HEADs and two footer GETs: for a
+  name ending in ``.parquet``/``.parq``/``.pq``, ``info`` and ``isfile`` ask with a GET of the last MiB
+  instead of a HEAD (same round trip; its answer has the size, the ETag, the modification time *and* the
+  footer pyarrow reads next). A directory so named costs one more request (the GET's 404, then the
+  listing).
 * **No process-wide state**: an instance pickles as its options (fsspec's ``__reduce__``), so Dask workers
   rebuild the same file system, credentials included, from what they are sent.
 """
@@ -62,7 +66,7 @@ from fsspec.utils import isfilelike, stringify_path
 from s3conf.client import make_client, translate_error
 from s3conf.config import current_overrides
 from s3conf.endpoint import Endpoint
-from s3conf.errors import InvalidURIError, ObjectExistsError, ObjectNotFoundError
+from s3conf.errors import InvalidURIError, ObjectExistsError, ObjectNotFoundError, TransferError
 from s3conf.fetchpool import fetch_worker_count
 from s3conf.fs import FileStat, S3FileSystem, parse_mode
 from s3conf.fsspec_bulk import get_many, put_many
@@ -76,6 +80,7 @@ from s3conf.fsspec_options import (
 )
 from s3conf.listing import directory_prefix
 from s3conf.multipath import OMITTED, check_on_error, run_each
+from s3conf.ranged_get import RangedResponse
 from s3conf.reader import S3Reader
 from s3conf.readthrough import ReadThroughBuffer
 from s3conf.redaction import MASK, Secret
@@ -92,6 +97,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _GLOB_MAGIC = re.compile(r"[*?\[]")
 _UNBOUNDED = 1 << 62  # an end past any object: read_ranges cuts ranges at the object's end
 _COPY_CHUNK = 8 << 20  # get/put copy in pieces of this size, whatever the object size
+#: Names asked about in order to be read as Parquet: ``info``/``isfile`` answer with one suffix GET.
+PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 
 
 def _digest(text: str) -> str:
@@ -331,6 +338,41 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             "ETag": facts.etag,
         }
 
+    def _probe_tail(self, where: Location) -> dict[str, Any] | None:
+        """The entry of an object from one GET of its last :data:`MAX_TAIL` bytes, remembered with them.
+
+        ``None`` when that GET cannot say (no such key, a directory, an empty object, a store refusing
+        the suffix, any failure): the caller asks as usual (HEAD, listing), which raises what it should.
+        """
+        fs = self._fs(where)
+        key = fs._key("/" + where.key)
+        try:
+            response = dict(fs.client.get_object(Bucket=where.bucket, Key=key, Range=f"bytes=-{MAX_TAIL}"))
+            got = RangedResponse(response, where.bucket, key)
+        except (ClientError, BotoCoreError, TransferError):
+            return None
+        try:
+            if got.full_body and got.total > MAX_TAIL:  # a store ignoring the range: not a whole object
+                got.abort()
+                return None
+            data = got.body.read()
+        except (BotoCoreError, OSError):
+            return None
+        finally:
+            got.body.close()
+        if got.first + len(data) != got.total:
+            return None
+        facts = ObjectFacts(got.total, got.etag, response.get("LastModified"), got.first, bytes(data))
+        self._metadata.put(self._facts_key(where), facts)
+        return {
+            "name": where.stripped(),
+            "size": facts.size,
+            "type": "file",
+            "mtime": facts.mtime,
+            "created": facts.mtime,
+            "ETag": facts.etag,
+        }
+
     @staticmethod
     def _entry(where: Location, stat: FileStat) -> dict[str, Any]:
         name = f"{where.hostport}/{where.bucket}/{stat.key}".rstrip("/")
@@ -381,6 +423,8 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         if not where.bucket:
             return {"name": where.hostport, "size": 0, "type": "directory"}
         remembered = self._remembered_entry(where) if where.key else None
+        if remembered is None and where.key.lower().endswith(PARQUET_SUFFIXES):
+            remembered = self._probe_tail(where)
         if remembered is not None:
             return remembered
         entry = self._entry(where, self._fs(where).stat("/" + where.key))
@@ -422,9 +466,11 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         where = self._locate(path)
         if not (where.bucket and where.key):
             return False
-        return self._metadata.get(self._facts_key(where)) is not None or self._fs(where).is_file(
-            "/" + where.key
-        )
+        if self._metadata.get(self._facts_key(where)) is not None:
+            return True
+        if where.key.lower().endswith(PARQUET_SUFFIXES) and self._probe_tail(where) is not None:
+            return True
+        return self._fs(where).is_file("/" + where.key)
 
     def find(
         self,

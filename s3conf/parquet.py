@@ -20,6 +20,7 @@ the file); without it, or on any doubt about the footer, nothing is predicted.
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import os
 from collections.abc import Sequence
@@ -119,6 +120,10 @@ class _TailFile(io.RawIOBase):
 def footer_layout(tail: bytes | bytearray, size: int) -> ParquetLayout | None:
     """The layout of a Parquet file whose last ``len(tail)`` bytes are ``tail``; ``None`` if unsure.
 
+    Parsed once per footer: a pandas call opens the file twice (and the fsspec layer hands the second
+    reader the same tail), so the layout is kept for the last few footers seen (keyed on the footer
+    bytes and the size, so a changed file never reuses another's layout).
+
     >>> footer_layout(b"not parquet", 11) is None
     True
     """
@@ -127,12 +132,18 @@ def footer_layout(tail: bytes | bytearray, size: int) -> ParquetLayout | None:
     length = int.from_bytes(tail[-8:-4], "little")
     if length + 8 > len(tail):
         return None  # the metadata starts before the cached tail
+    return _layout_of_footer(bytes(tail[len(tail) - length - 8 :]), size)
+
+
+@functools.lru_cache(maxsize=16)
+def _layout_of_footer(footer: bytes, size: int) -> ParquetLayout | None:
+    """The layout of the footer (metadata, its length, ``PAR1``) of a file of ``size`` bytes."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
         return None
     try:
-        meta = pq.read_metadata(_TailFile(tail, size))
+        meta = pq.read_metadata(_TailFile(footer, size))
         groups = []
         for g in range(meta.num_row_groups):
             group = meta.row_group(g)

@@ -44,6 +44,7 @@ class Measured:
     bytes_fetched: int | None = None
     bytes_wasted: int | None = None
     peak_inflight_bytes: int | None = None
+    head_requests: int | None = None
 
 
 class Contender(Protocol):

@@ -6,6 +6,9 @@ Files are written with pyarrow (tens of columns, several row groups, snappy and 
 - ``pandas-projection`` / ``pyarrow-projection``: three columns of every row group;
 - ``pyarrow-rowgroup``: one whole row group through ``pyarrow.parquet.ParquetFile``;
 - ``pandas-full`` / ``pyarrow-full``: the whole file;
+- ``fsspec-projection``: the projection planned by ``fsspec.parquet.open_parquet_file`` (footer, then the
+  projected chunks fetched together with ``cat_ranges``) and decoded by pyarrow from that file: the
+  alternative to recognising the footer in the reader, for fsspec file systems (s3x, s3fs);
 - ``records``: ``RECORDS`` reads of 4-64 KiB at random offsets, ``seek``/``read`` on one open file.
 
 Every contender reads through its own file system, handed to pandas/pyarrow as ``filesystem=``: ``s3x`` (our
@@ -14,9 +17,9 @@ fsspec file system: ``s3x:default`` with default settings, then one per read pol
 same bytes from memory (the decode floor, no network), ``limit:get`` reads each record with one plain
 ranged GET. File systems are built before the clock; opening a file and everything after is timed.
 
-GET requests and bytes fetched are counted on the wire for ``s3x`` and the limit (botocore events); the
-other peers' counters are "n/a". Runs are interleaved and repeated like the grid; ratios are paired per
-repeat.
+GET and HEAD requests and bytes fetched are counted on the wire for ``s3x`` and the limit (botocore
+events); the other peers' counters are "n/a". Runs are interleaved and repeated like the grid; ratios
+are paired per repeat.
 """
 
 from __future__ import annotations
@@ -37,7 +40,14 @@ MiB = 1024 * KiB
 PROJECTION = (3, 12, 27)  # column indices read by the projection workloads
 RECORDS = 200
 POLICIES = ("adaptive", "sequential", "random", "whole")
-PARQUET_OPS = ("pandas-projection", "pandas-full", "pyarrow-projection", "pyarrow-rowgroup", "pyarrow-full")
+PARQUET_OPS = (
+    "pandas-projection",
+    "pandas-full",
+    "pyarrow-projection",
+    "pyarrow-rowgroup",
+    "pyarrow-full",
+    "fsspec-projection",
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +87,7 @@ def needed_bytes(data: bytes, op: str, columns: list[str], row_group: int) -> in
     meta = pq.ParquetFile(io.BytesIO(data)).metadata
     footer = int.from_bytes(data[-8:-4], "little") + 8
     groups = [row_group] if op == "pyarrow-rowgroup" else range(meta.num_row_groups)
-    wanted = set(columns) if op.endswith("projection") else None
+    wanted = set(columns) if op.endswith("projection") else None  # fsspec-projection too
     total = footer
     for g in groups:
         group = meta.row_group(g)
@@ -104,6 +114,11 @@ def run_parquet(op: str, fs: Any, path: Any, columns: list[str], row_group: int)
     if op == "pyarrow-rowgroup":
         with pq.ParquetFile(path, filesystem=fs) as file:
             return int(file.read_row_group(row_group).num_rows)
+    if op == "fsspec-projection":
+        from fsspec.parquet import open_parquet_file
+
+        with open_parquet_file(path, fs=fs, columns=columns, engine="pyarrow") as file:
+            return int(pq.read_table(file, columns=columns).num_rows)
     raise ValueError(f"unknown Parquet operation {op!r}")
 
 
@@ -118,16 +133,21 @@ def records_plan(object_size: int, seed: int, count: int = RECORDS) -> list[tupl
 
 
 class WireCounter:
-    """GET requests and body bytes a boto3 client sends and receives (botocore events, never mocks)."""
+    """GET and HEAD requests and body bytes a boto3 client exchanges (botocore events, never mocks)."""
 
     def __init__(self, client: Any) -> None:
         self.requests = 0
+        self.heads = 0
         self.bytes = 0
         client.meta.events.register("before-send.s3.GetObject", self._sent)
+        client.meta.events.register("before-send.s3.HeadObject", self._head)
         client.meta.events.register("after-call.s3.GetObject", self._received)
 
     def _sent(self, **_: Any) -> None:
         self.requests += 1
+
+    def _head(self, **_: Any) -> None:
+        self.heads += 1
 
     def _received(self, parsed: dict[str, Any], **_: Any) -> None:
         self.bytes += int(parsed.get("ContentLength") or 0)
@@ -154,6 +174,8 @@ class E2EContender:
     open_file: Callable[[BenchObject], Any]
     counter: Callable[[BenchObject], WireCounter | None] = lambda obj: None
     parquet: bool = True
+    fsspec: bool = False  # an fsspec file system (fsspec.parquet's planning applies)
+    reset: Callable[[], None] = lambda: None  # before each measurement: forget what earlier calls learned
 
 
 def s3x_contender(endpoint: Endpoint, name: str, values: dict[str, object]) -> E2EContender:
@@ -175,7 +197,11 @@ def s3x_contender(endpoint: Endpoint, name: str, values: dict[str, object]) -> E
     def counter(obj: BenchObject) -> WireCounter:
         return wire_counter(fs._fs(fs._locate(path(obj), need_bucket=True)).client)
 
-    return E2EContender(name, "reader", fs, path, lambda obj: fs.open(path(obj), "rb"), counter)
+    # Each measurement is one user call: nothing an earlier one learned (metadata_ttl) may serve it.
+    return E2EContender(
+        name, "reader", fs, path, lambda obj: fs.open(path(obj), "rb"), counter, fsspec=True,
+        reset=fs._metadata.clear,
+    )  # fmt: skip
 
 
 def build_contenders(
@@ -207,7 +233,7 @@ def _pyarrow(peer: Any) -> E2EContender:
 
 
 def _s3fs(peer: Any) -> E2EContender:
-    return E2EContender("peer:s3fs", "peer", peer.fs, lambda o: f"{o.bucket}/{o.key}", peer.open)
+    return E2EContender("peer:s3fs", "peer", peer.fs, lambda o: f"{o.bucket}/{o.key}", peer.open, fsspec=True)
 
 
 def _obstore(peer: Any) -> E2EContender:
@@ -216,8 +242,9 @@ def _obstore(peer: Any) -> E2EContender:
 
 def measure(contender: E2EContender, obj: BenchObject, work: Callable[[], None]) -> Measured:
     """Time ``work`` (wall and process CPU), with wire counters when the contender has them."""
+    contender.reset()
     counter = contender.counter(obj)
-    before = (counter.requests, counter.bytes) if counter else (0, 0)
+    before = (counter.requests, counter.bytes, counter.heads) if counter else (0, 0, 0)
     start, cpu = time.perf_counter(), time.process_time()
     work()
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
@@ -229,6 +256,7 @@ def measure(contender: E2EContender, obj: BenchObject, work: Callable[[], None])
         cpu_seconds,
         get_requests=counter.requests - before[0],
         bytes_fetched=counter.bytes - before[1],
+        head_requests=counter.heads - before[2],
     )
 
 
@@ -275,4 +303,5 @@ def sample(
         fragment_size=None,
         fragment_number=None,
         concurrency=None,
+        head_requests=measured.head_requests,
     )

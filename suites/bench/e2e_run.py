@@ -114,7 +114,7 @@ def run_e2e(
         work, plan, columns, row_group = _workloads(files, objects, spec.seed)
         contenders, skipped = build_contenders(target.endpoint, bucket, spec.peers)
         contenders += _limits(client, files)
-        pairs = [(w, c) for w in work for c in contenders if _applies(c.name, c.parquet, w[2])]
+        pairs = [(w, c) for w in work for c in contenders if _applies(c, w[2])]
         tick = progress(spec.repeats * len(pairs)) if progress else None
         failed: set[tuple[str, str]] = set()
         order = 0
@@ -187,8 +187,12 @@ def _workloads(
     return work, plan, columns, row_group
 
 
-def _applies(contender: str, parquet: bool, op: str | None) -> bool:
-    """Which contender runs which workload: Parquet needs a file system, the limits fit their workload."""
+def _applies(entrant: E2EContender, op: str | None) -> bool:
+    """Which contender runs which workload: Parquet needs a file system (fsspec.parquet's planning an fsspec
+    one), the limits fit their workload."""
+    contender, parquet = entrant.name, entrant.parquet
+    if op == "fsspec-projection":
+        return entrant.fsspec
     if contender.startswith("limit:ranged"):
         return op == "sequential"
     if contender == "limit:get":
@@ -263,11 +267,42 @@ def _recommendation(samples: list[Sample], workload: str) -> str:
         if (ratio := paired(samples, workload, "s3x:default", peer)) is not None
     ]
     within = " (the default is within 10 %)" if speed[best] <= 1.1 else ""
+    if best != "s3x:default":
+        setting += (
+            f" (env `S3_SPI_READ_POLICY`, fsspec `storage_options={{'policy': '{best.split(':')[1]}'}}`)"
+        )
     return (
-        f"Recommendation: {setting} (env `S3_SPI_READ_POLICY`){within}; "
+        f"Recommendation: {setting}{within}; "
         f"best is {speed[best]:.2f}x the default. "
         f"Default vs peers (their time / ours): {', '.join(peers) or 'n/a'}."
     )
+
+
+PEERS = ("peer:pyarrow", "peer:s3fs", "peer:obstore")
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}x"
+
+
+def summary_lines(samples: list[Sample], workloads: list[str]) -> list[str]:
+    """One row per workload: the default against each peer and the fastest policy (paired ratios, >1: the
+    default / that policy is faster), the figures the issue's must-shows name."""
+    lines = [
+        "| workload | default vs pyarrow | default vs s3fs | default vs obstore | fastest s3x | its gain |",
+        "|---|---|---|---|---|---|",
+    ]
+    for workload in workloads:
+        ours = sorted(
+            {s.contender for s in samples if s.workload == workload and s.contender.startswith("s3x:")}
+        )
+        if "s3x:default" not in ours:
+            continue
+        gain = {name: paired(samples, workload, name, "s3x:default") or 1.0 for name in ours}
+        best = max(ours, key=lambda name: gain[name])
+        peers = [_ratio(paired(samples, workload, "s3x:default", peer)) for peer in PEERS]
+        lines.append(f"| {workload} | {' | '.join(peers)} | {best} | {gain[best]:.2f}x |")
+    return lines
 
 
 def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) -> str:
@@ -281,6 +316,12 @@ def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) ->
         f"started {run.started}.",
         "The machine is shared with other jobs: compare only ratios within this run (paired per repeat).",
         "`vs s3x:default` = that contender's seconds / s3x:default's (above 1: s3x:default is faster).",
+        "Seconds and CPU are medians; on a machine this loaded only the paired ratios mean anything.",
+        "GETs/HEADs/bytes are counted on the wire (botocore events) for s3x and the limits; n/a for peers.",
+        "",
+        "## Summary: the default against the peers (paired ratios, above 1: s3x:default is faster)",
+        "",
+        *summary_lines(samples, workloads),
         "",
     ]
     for workload in workloads:
@@ -293,8 +334,8 @@ def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) ->
             "",
         ]
         lines += [
-            "| contender | median s | CPU s | GETs | fetched / needed | vs s3x:default |",
-            "|---|---|---|---|---|---|",
+            "| contender | median s | CPU s | GETs | HEADs | fetched / needed | vs s3x:default |",
+            "|---|---|---|---|---|---|---|",
         ]
         names = sorted(
             {s.contender for s in rows},
@@ -305,10 +346,12 @@ def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) ->
             seconds = _median([s.seconds for s in mine])
             cpu = _median([s.cpu_seconds for s in mine])
             gets = _median([float(s.get_requests) for s in mine if s.get_requests is not None])
+            heads = _median([float(s.head_requests) for s in mine if s.head_requests is not None])
             fetched = _median([float(s.bytes_fetched) for s in mine if s.bytes_fetched is not None])
             ratio = paired(samples, workload, "s3x:default", name) if name != "s3x:default" else 1.0
             lines.append(
                 f"| {name} | {seconds:.3f} | {cpu:.3f} | {'n/a' if gets is None else f'{gets:.0f}'} | "
+                f"{'n/a' if heads is None else f'{heads:.0f}'} | "
                 f"{'n/a' if fetched is None or not needed else f'{fetched / needed:.2f}'} | "
                 f"{'n/a' if ratio is None else f'{ratio:.2f}x'} |"
             )

@@ -73,6 +73,7 @@ class Sample:
     fragment_size: int | None = None
     fragment_number: int | None = None
     concurrency: int | None = None
+    head_requests: int | None = None
 
 
 @dataclass(frozen=True)

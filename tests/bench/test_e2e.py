@@ -45,4 +45,16 @@ def test_paired_ratio_is_the_median_of_per_repeat_ratios() -> None:
     assert paired(samples, "records", "s3x:default", "peer:pyarrow") == 1.5
     assert paired(samples, "records", "s3x:default", "peer:s3fs") is None
     table = e2e_markdown(RunInfo(command="s3conf bench --e2e", target="moto", seed=1, repeats=3), samples, [])
-    assert "| peer:pyarrow | 2.000 | 0.100 | n/a | n/a | 1.50x |" in table
+    assert "| peer:pyarrow | 2.000 | 0.100 | n/a | n/a | n/a | 1.50x |" in table
+    assert "| records | 1.50x | n/a | n/a | s3x:default | 1.00x |" in table  # the summary row
+
+
+def test_fsspec_parquet_planning_runs_only_on_fsspec_file_systems() -> None:
+    from suites.bench.e2e import E2EContender
+    from suites.bench.e2e_run import _applies
+
+    s3x = E2EContender("s3x:default", "reader", None, str, str, fsspec=True)
+    pyarrow = E2EContender("peer:pyarrow", "peer", None, str, str)
+    assert _applies(s3x, "fsspec-projection")
+    assert not _applies(pyarrow, "fsspec-projection")
+    assert _applies(pyarrow, "pandas-projection")
