@@ -30,7 +30,7 @@ from s3conf.s3errors import is_auth_failure
 from suites.conformance.catalog import Check, all_checks
 from suites.conformance.context import AUTH_EXIT_CODE, CheckContext, error_of, make_conformance_client
 from suites.conformance.expectations import load_expectations
-from suites.conformance.plugin import LEFTOVERS_KEY, TARGETS_KEY
+from suites.conformance.plugin import LEFTOVERS_KEY, TARGETS_KEY, collecting_results
 
 #: Targets on which a plain ``pytest`` run (``nox -s tests``, CI) runs the whole catalog: the servers that
 #: install from PyPI and start in seconds, shared with the other tests of the session. The container
@@ -146,4 +146,7 @@ def conformance_session(
     config.stash.setdefault(TARGETS_KEY, {})[target.name] = target.describe()
     session.open()
     yield session
-    config.stash.setdefault(LEFTOVERS_KEY, []).extend(f"{target.name}:{b}" for b in session.close())
+    leftovers = session.close()
+    config.stash.setdefault(LEFTOVERS_KEY, []).extend(f"{target.name}:{b}" for b in leftovers)
+    if leftovers and not collecting_results(config):
+        pytest.fail(f"the shared bucket was left behind on {target.name}: {', '.join(leftovers)}")

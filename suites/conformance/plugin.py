@@ -33,6 +33,7 @@ from suites.conformance.report import summarize
 SCHEMA_VERSION = 1
 TARGETS_KEY = pytest.StashKey[dict[str, dict[str, Any]]]()
 LEFTOVERS_KEY = pytest.StashKey[list[str]]()
+RESULTS_PLUGIN = "s3conf-conformance-results"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,9 +64,12 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("--conformance-results", default=None)
     if path:
         command = config.getoption("--conformance-command", default=None) or "pytest"
-        config.pluginmanager.register(
-            ResultsCollector(config, Path(path), command), "s3conf-conformance-results"
-        )
+        config.pluginmanager.register(ResultsCollector(config, Path(path), command), RESULTS_PLUGIN)
+
+
+def collecting_results(config: pytest.Config) -> bool:
+    """Whether this run writes the results JSON (``s3conf conformance``): its leftovers set the exit code."""
+    return config.pluginmanager.has_plugin(RESULTS_PLUGIN)
 
 
 NOT_OFFERED_KEY = pytest.StashKey[NotOffered]()

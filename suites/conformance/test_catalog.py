@@ -1,6 +1,8 @@
 """The catalog as tests: one test per (target, check), ids ``<target>-<check id>``.
 
-Selection, the expectations table (strict xfails) and the shared bucket live in ``conftest.py``.
+Selection, the expectations table (strict xfails) and the shared bucket live in ``conftest.py``. A bucket
+a check leaves behind is a failure of ``s3conf conformance`` (exit 1, listed in the results); in a plain
+``pytest`` run (``nox -s tests``), which writes no results, it fails the check's test instead.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import pytest
 
 from suites.conformance.catalog import Check, all_checks
 from suites.conformance.conftest import ConformanceSession
-from suites.conformance.plugin import LEFTOVERS_KEY
+from suites.conformance.plugin import LEFTOVERS_KEY, collecting_results
 
 CHECKS = all_checks()
 
@@ -29,3 +31,5 @@ def test_check(
     finally:
         leftovers = context.cleanup()
         request.config.stash.setdefault(LEFTOVERS_KEY, []).extend(f"{target.name}:{b}" for b in leftovers)
+    if leftovers and not collecting_results(request.config):
+        pytest.fail(f"bucket(s) left behind on {target.name}: {', '.join(leftovers)}")
