@@ -20,6 +20,12 @@ streaming writer was faster). Clients, file-system objects and stores are built 
 clock covers opening, every write and ``close()`` (the object is complete when it stops). CPU is the
 whole process's (every thread, including obstore's Rust runtime) per GiB uploaded. Each upload's size
 is checked by HEAD and the object deleted outside the clock.
+
+The server's CPU over the same interval is recorded too (``server_cpu_seconds``, from
+``/proc/PID/stat`` of the target's processes; ``None`` for in-process moto, whose work lands in the
+client's CPU, and off Linux). On a local target it answers whether the server is the bottleneck: when
+it spends many times the client's CPU per GiB, every contender is capped by it and the paired
+ratios say little beyond each client's own CPU.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import random
 import shlex
 import statistics
@@ -80,6 +87,22 @@ class WriteSample:
     seconds: float
     cpu_seconds: float
     peak_buffered_bytes: int | None = None
+    server_cpu_seconds: float | None = None
+
+
+def processes_cpu_seconds(pids: tuple[int, ...]) -> float | None:
+    """User + system CPU seconds the processes ``pids`` have used so far (Linux), else ``None``."""
+    if not pids:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14, 15 of stat)
+    return total
 
 
 class _Uploads:
@@ -227,9 +250,12 @@ def _frame(seed: int, rows: int) -> Any:
 def measure(
     endpoint: Endpoint, bucket: str, client: Any, *, object_size: int, repeats: int, seed: int,
     names: tuple[str, ...] = CONTENDER_NAMES, frame_rows: int = 2_000_000,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, server_pids: tuple[int, ...] = (),
 ) -> tuple[list[WriteSample], dict[str, str], int]:  # fmt: skip
-    """Run ``repeats`` shuffled rounds; returns samples, skipped contenders and the Parquet size."""
+    """Run ``repeats`` shuffled rounds; returns samples, skipped contenders and the Parquet size.
+
+    ``server_pids``: the target's processes, whose CPU each sample records (see the module doc).
+    """
     block = random.Random(seed).randbytes(min(object_size, MiB))
     data = (block * (object_size // len(block) + 1))[:object_size]
     uploads = _Uploads(endpoint, bucket, data, _frame(seed, frame_rows))
@@ -245,16 +271,23 @@ def measure(
             if progress is not None:
                 progress(f"repeat {repeat + 1}/{repeats} {name}")
             key = f"write/{name.replace(':', '-')}-{repeat}"
+            server_started = processes_cpu_seconds(server_pids)
             started, cpu_started = time.perf_counter(), time.process_time()
             peak = uploads.available[name](key)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+            server_ended = processes_cpu_seconds(server_pids)
+            server_cpu = (
+                server_ended - server_started
+                if server_started is not None and server_ended is not None
+                else None
+            )
             size = int(client.head_object(Bucket=bucket, Key=key)["ContentLength"])
             if name.startswith("pandas:"):
                 parquet_size = size
             elif size != object_size:
                 raise ConfigError(f"{name} uploaded {size} bytes instead of {object_size}")
             client.delete_object(Bucket=bucket, Key=key)
-            samples.append(WriteSample(name, repeat, order, size, seconds, cpu, peak))
+            samples.append(WriteSample(name, repeat, order, size, seconds, cpu, peak, server_cpu))
             order += 1
     return samples, uploads.skipped, parquet_size
 
@@ -323,13 +356,16 @@ def render(document: dict[str, Any]) -> str:
             f"- pandas `to_parquet` through `s3x://` vs s3fs: **{statistics.median(values):.2f}×** "
             f"(IQR {iqr(values):.2f}, n={len(values)})"
         )
+    server = _server_share(by_name.get(BASELINE, []))
+    if server is not None:
+        lines.append(server)
     lines += [
         "",
         "## Every contender",
         "",
-        "| contender | MiB/s, median [IQR] | CPU s/GiB, median | paired ratio (its s / baseline s) [IQR] "
-        "| peak buffered MiB | n |",
-        "|---|---|---|---|---|---|",
+        "| contender | MiB/s, median [IQR] | CPU s/GiB, median | server CPU s/GiB, median "
+        "| paired ratio (its s / baseline s) [IQR] | peak buffered MiB | n |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name in CONTENDER_NAMES:
         rows = by_name.get(name)
@@ -348,12 +384,14 @@ def render(document: dict[str, Any]) -> str:
         )
         peaks = [s.peak_buffered_bytes for s in rows if s.peak_buffered_bytes is not None]
         peak = f"{max(peaks) / MiB:.0f}" if peaks else "n/a"
+        servers = [s.server_cpu_seconds / (s.bytes / GiB) for s in rows if s.server_cpu_seconds is not None]
+        server_cpu = f"{statistics.median(servers):.2f}" if servers else "n/a"
         lines.append(
-            f"| {name} | {statistics.median(speeds):.0f} [{iqr(speeds):.0f}] | {cpu:.2f} | {shown} | {peak} "
-            f"| {len(rows)} |"
+            f"| {name} | {statistics.median(speeds):.0f} [{iqr(speeds):.0f}] | {cpu:.2f} | {server_cpu} "
+            f"| {shown} | {peak} | {len(rows)} |"
         )
     for name, reason in document["skipped"].items():
-        lines.append(f"| {name} | skipped: {reason} | | | | |")
+        lines.append(f"| {name} | skipped: {reason} | | | | | |")
     lines += [
         "",
         "Higher MiB/s and paired ratio are better for the streaming writer; lower CPU s/GiB is better. "
@@ -363,6 +401,20 @@ def render(document: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _server_share(streaming: list[WriteSample]) -> str | None:
+    """The headline line saying how the server's CPU per GiB compares with the streaming writer's."""
+    pairs = [(s.server_cpu_seconds, s.cpu_seconds) for s in streaming if s.server_cpu_seconds is not None]
+    if not pairs:
+        return None
+    server = statistics.median(p[0] for p in pairs) / (streaming[0].bytes / GiB)
+    client = statistics.median(p[1] for p in pairs) / (streaming[0].bytes / GiB)
+    return (
+        f"- the server spent **{server:.1f} CPU s/GiB** while the streaming writer spent {client:.2f} "
+        f"({server / client:.1f}×): on a machine whose cores are all busy the server's share of them sets "
+        "the pace of every contender, so wall-clock ratios stay near 1 whatever the client's own cost"
+    )
 
 
 def run_write_bench(args: argparse.Namespace) -> int:
@@ -395,7 +447,7 @@ def run_write_bench(args: argparse.Namespace) -> int:
         try:
             samples, skipped, parquet_size = measure(
                 endpoint, bucket, client, object_size=object_size, repeats=repeats, seed=seed,
-                names=names, progress=lambda text: print(text, flush=True),
+                names=names, progress=lambda text: print(text, flush=True), server_pids=emulator.pids,
             )  # fmt: skip
         finally:
             delete_bucket(client, bucket, emulator.capabilities)

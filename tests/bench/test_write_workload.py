@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +17,14 @@ from moto.server import ThreadedMotoServer
 from emulators.clients import boto3_client
 from s3conf.cli import main
 from s3conf.endpoint import Endpoint
-from suites.bench.write_workload import BASELINE, WriteSample, measure, paired_ratios, render
+from suites.bench.write_workload import (
+    BASELINE,
+    WriteSample,
+    measure,
+    paired_ratios,
+    processes_cpu_seconds,
+    render,
+)
 
 MiB = 1024 * 1024
 
@@ -89,3 +100,13 @@ def test_the_committed_sample_rebuilds_from_its_results(tmp_path: Path) -> None:
     samples = Path(__file__).resolve().parents[2] / "reports" / "samples" / "bench"
     assert main(["report", "bench", str(samples / "write-results.json"), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "write.md").read_text() == (samples / "write.md").read_text()
+
+
+def test_server_cpu_is_read_for_live_processes_only() -> None:
+    busy = subprocess.Popen([sys.executable, "-c", "sum(range(10**7))"])
+    busy.wait()
+    assert processes_cpu_seconds(()) is None, "an in-process target has no server CPU of its own"
+    assert processes_cpu_seconds((busy.pid,)) is None, "a reaped process cannot be read"
+    own = processes_cpu_seconds((os.getpid(),))
+    assert own is not None
+    assert 0 < own <= time.process_time() + 0.05
