@@ -16,8 +16,8 @@ releases the GIL on large buffers); SHA-256 costs about 1 s/GiB and MD5 (``Conte
 CRC32C would be as cheap only with ``awscrt``, whose presence also switches botocore to its CRT
 signer, which copies every body into a ``BytesIO``; so one algorithm everywhere, CRC32.
 
-What the stores do with the header (catalog ``checksum.crc32.bad-digest``, and an UploadPart with a
-wrong CRC checked by hand for issue 17): AWS and SeaweedFS refuse a mismatch with ``400 BadDigest``;
+What the stores do with the header (catalog ``checksum.crc32.bad-digest`` for PutObject and
+``checksum.crc32.upload-part-bad-digest`` for UploadPart): AWS and SeaweedFS refuse a mismatch with ``400 BadDigest``;
 rclone and moto store without checking, as they do with the signed hash. So integrity against
 corruption is verified where it was before (AWS) and now also on SeaweedFS. What is given up: over
 plain http a man in the middle could alter a body and fix its CRC (a CRC is not a MAC; the headers,

@@ -9,10 +9,13 @@ for a malformed Content-MD5 and ``400 XAmzContentSHA256Mismatch`` for a wrong si
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import zlib
 from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from suites.conformance.catalog import api, check, guide, reference
 from suites.conformance.context import (
@@ -20,6 +23,7 @@ from suites.conformance.context import (
     crc32c,
     expect,
     expect_equal,
+    expect_error,
     expect_raw,
     make_conformance_client,
 )
@@ -129,6 +133,36 @@ def _register(algorithm: str, compute: Callable[[bytes], str]) -> None:
 
 for _algorithm, _compute in ALGORITHMS.items():
     _register(_algorithm, _compute)
+
+
+@check(
+    "checksum.crc32.upload-part-bad-digest",
+    source=reference("ErrorResponses", "List of error codes: BadDigest"),
+    operation="CreateMultipartUpload (ChecksumAlgorithm CRC32), UploadPart (x-amz-checksum-crc32)",
+    requires="multipart",
+    expected="A part whose x-amz-checksum-crc32 does not match its body answers 400 BadDigest",
+    why="Multipart writers (s3conf's streaming writer among them) protect each part with one CRC instead "
+    "of a signed payload hash; a store that does not verify it keeps corrupted parts.",
+)
+def upload_part_bad_digest(ctx: CheckContext) -> None:
+    key = ctx.key("obj")
+    upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key, ChecksumAlgorithm="CRC32")
+    upload_id = upload["UploadId"]
+    try:
+        expect_error(
+            400,
+            "BadDigest",
+            ctx.client.upload_part,
+            Bucket=ctx.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=1,
+            Body=BODY,
+            ChecksumCRC32=ALGORITHMS["crc32"](OTHER),
+        )
+    finally:
+        with contextlib.suppress(ClientError):
+            ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload_id)
 
 
 @check(
