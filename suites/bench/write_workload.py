@@ -334,8 +334,7 @@ def render(document: dict[str, Any]) -> str:
         f"`write()` calls; Parquet frame {run['frame_rows']} rows ({run['parquet_bytes'] / MiB:.1f} MiB "
         f"file). Started {run['started']}, finished {run['finished']}.",
         "",
-        *[f"{note}" for note in run.get("notes", [])],
-        "",
+        *[line for note in run.get("notes", []) for line in (note, "")],  # a paragraph per note
         "## Headline (paired ratios: contender seconds / streaming seconds in the same repeat)",
         "",
     ]
