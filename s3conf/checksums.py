@@ -17,9 +17,10 @@ CRC32C would be as cheap only with ``awscrt``, whose presence also switches boto
 signer, which copies every body into a ``BytesIO``; so one algorithm everywhere, CRC32.
 
 What the stores do with the header (catalog ``checksum.crc32.bad-digest`` for PutObject and
-``checksum.crc32.upload-part-bad-digest`` for UploadPart): AWS and SeaweedFS refuse a mismatch with ``400 BadDigest``;
-rclone and moto store without checking, as they do with the signed hash. So integrity against
-corruption is verified where it was before (AWS) and now also on SeaweedFS. What is given up: over
+``checksum.crc32.upload-part-bad-digest`` for UploadPart): AWS and SeaweedFS refuse a mismatch with
+``400 BadDigest``; rclone and moto store without checking, as they do with the signed hash. So
+integrity against corruption is verified where it was before (AWS) and now also on SeaweedFS. What is
+given up: over
 plain http a man in the middle could alter a body and fix its CRC (a CRC is not a MAC; the headers,
 the checksum included, stay signed). Callers who want the signed hash back set botocore's
 ``s3={"payload_signing_enabled": True}`` in the client config (storage option ``config_kwargs``): an
