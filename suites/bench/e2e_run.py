@@ -318,6 +318,8 @@ def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) ->
         "`vs s3x:default` = that contender's seconds / s3x:default's (above 1: s3x:default is faster).",
         "Seconds and CPU are medians; on a machine this loaded only the paired ratios mean anything.",
         "GETs/HEADs/bytes are counted on the wire (botocore events) for s3x and the limits; n/a for peers.",
+        "`s3x:adaptive` is the default configuration spelled out: its ratio to `s3x:default` is the noise "
+        "of this run, and a policy 'fastest' by less than that is no recommendation.",
         "",
         "## Summary: the default against the peers (paired ratios, above 1: s3x:default is faster)",
         "",
