@@ -28,8 +28,10 @@ def moto_bucket() -> Iterator[tuple[Endpoint, Any, str]]:
         yield endpoint, client, bucket
     finally:
         # moto's backend is process-wide: leave no bucket behind for later moto targets of the session.
-        for key in object_keys(240):
-            client.delete_object(Bucket=bucket, Key=key)
+        # One DeleteObjects request instead of 240 DeleteObject ones (about a third of this test's time).
+        objects = [{"Key": key} for key in object_keys(240)]
+        answer = client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+        assert not answer.get("Errors"), answer["Errors"]
         client.delete_bucket(Bucket=bucket)
         server.stop()
 
