@@ -248,24 +248,46 @@ def _demand(
     return pieces(missing(want, cache), piece)
 
 
+def _one_get(
+    access: Access, cache: Sequence[Cached], size: int | None, minimum: int, piece: int
+) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
+    """The fetch of a read that must not cost more GETs than it is reads, and the spans it replaces.
+
+    A record that straddles cached spans would leave several gaps, one GET each; when the read fits one
+    GET, the downloaded spans it overlaps are dropped and the read is fetched whole instead (a few
+    cached bytes fetched again, one request saved).
+    """
+    want = clip(Span(access.offset, access.offset + max(access.length, minimum)), size)
+    gaps = missing(want, cache)
+    if len(gaps) <= 1 or want.length > piece:
+        return pieces(gaps, piece), ()
+    overlapping = [e for e in cache if e.start < want.end and want.start < e.end]
+    if not all(e.ready for e in overlapping):
+        return pieces(gaps, piece), ()
+    return (want,), tuple(Span(e.start, e.end) for e in overlapping)
+
+
+def _random_plan(access: Access, cache: Sequence[Cached], size: int | None, config: PolicyConfig) -> Plan:
+    """Fetch the read (at most one GET when it fits one), keep at most S x N bytes and N spans."""
+    fetch, replaced = _one_get(access, cache, size, config.min_fetch, config.fragment_size)
+    kept = [e for e in cache if Span(e.start, e.end) not in replaced]
+    keep = Span(access.offset, access.end)
+    over = _drop_over_cap(kept, keep, config.cache_bytes, config.fragment_number)
+    return Plan(fetch=fetch, drop=replaced + over)
+
+
 # -- the policies ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class RandomPolicy:
-    """Fetch what is read, rounded up to ``min_fetch``; no read-ahead; keep up to S x N bytes."""
+    """Fetch what is read, rounded up to ``min_fetch``, in one GET; no read-ahead; keep up to S x N bytes."""
 
     config: PolicyConfig
     name: str = "random"
 
     def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
-        access = history[-1]
-        fetch = _demand(access, cache, size, self.config.min_fetch, self.config.fragment_size)
-        keep = Span(access.offset, access.end)
-        return Plan(
-            fetch=fetch,
-            drop=_drop_over_cap(cache, keep, self.config.cache_bytes, self.config.fragment_number),
-        )
+        return _random_plan(history[-1], cache, size, self.config)
 
     def tail_length(self) -> int:
         return min(self.config.tail, 64 * KiB)
@@ -359,10 +381,7 @@ class AdaptivePolicy:
         piece = config.fragment_size
         fetch = _demand(access, cache, size, config.min_fetch, piece)
         if window == 0:
-            keep = Span(access.offset, access.end)
-            return Plan(
-                fetch=fetch, drop=_drop_over_cap(cache, keep, config.cache_bytes, config.fragment_number)
-            )
+            return _random_plan(access, cache, size, config)
         # Sequential: what lies behind the read is done with; keep the window full in whole pieces, so
         # each piece read is replaced by one new GET (whose buffer can be the one just dropped).
         drop = tuple(Span(e.start, e.end) for e in cache if e.end <= access.offset)

@@ -265,6 +265,15 @@ def test_random_reads_keep_at_most_n_spans(name: str) -> None:
     assert replay.peak_spans <= CONFIG.fragment_number + 1
 
 
+@pytest.mark.parametrize("name", ["random", "adaptive"], ids=["random", "adaptive"])
+def test_a_record_straddling_cached_spans_costs_one_get(name: str) -> None:
+    """Two cached records with a gap between them; a read across both and the gap is one GET, not two."""
+    trace = [(1 * MiB, 16 * KiB), (1 * MiB + 40 * KiB, 16 * KiB), (1 * MiB + 8 * KiB, 56 * KiB)]
+    replay = simulate(make_policy(name, CONFIG), trace, 64 * MiB)
+    assert replay.gets <= len(trace)
+    assert replay.plans[-1].fetch == (Span(1 * MiB + 8 * KiB, 1 * MiB + 64 * KiB),)
+
+
 # -- exact plans at the edges (each kills mutants nox -s mutation found surviving) -------------------
 
 TINY = PolicyConfig(fragment_size=1 * MiB, fragment_number=1, min_fetch=16 * KiB, initial_window=256 * KiB)
