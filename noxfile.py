@@ -180,13 +180,21 @@ def crash_recovery(session: nox.Session) -> None:
     ``nox -s crash_recovery -- --points 5 --seed 123`` for fewer points or to replay seeds.
     """
     session.install("-e", ".[test]")
+    _crash_loop(session, session.posargs or ["--points", "50"])
+
+
+def _crash_loop(session: nox.Session, args: list[str]) -> None:
     targets = ["--target", "moto", "--target", "seaweedfs", "--target", "rclone"]
-    args = session.posargs or ["--points", "50"]
     session.run("python", "-m", "suites.crash", *targets, "--json", "reports/crash-recovery.json", *args)
 
 
 @nox.session(python=PYTHON)
 def thorough(session: nox.Session) -> None:
-    """The property suites with the long hypothesis profile."""
+    """The long opt-in checks: property suites with the long hypothesis profile, then the crash loop.
+
+    The crash loop is the recoverable writer's: 50 randomized kill points per local target
+    (``nox -s crash_recovery`` runs it alone).
+    """
     session.install("-e", ".[test]")
     session.run("pytest", "suites/paths", "tests", *session.posargs, env={"HYPOTHESIS_PROFILE": "thorough"})
+    _crash_loop(session, ["--points", "50"])
