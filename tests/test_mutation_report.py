@@ -108,7 +108,8 @@ def test_the_markdown_lists_survivors_and_reasons() -> None:
         Mutant("m.x_f__mutmut_2", "m", "m:f | c -> d", "equivalent", "same result"),
     ]
     text = render_markdown(summarize(UNITS[:1], mutants), mutants, [], "nox -s mutation")
-    assert "Reproduce: `nox -s mutation`" in text
+    assert "Reproduce from scratch: `nox -s mutation -- --fresh`" in text
+    assert "this report was written by `nox -s mutation`." in text
     assert "| `m` | 2 | 0 | 0 | 1 | 0 | 1 | 0 | 0.0 % |" in text
     assert "- `m.x_f__mutmut_1` (survived): `m:f | a -> b`" in text
     assert "- `m:f | c -> d`: same result" in text

@@ -9,11 +9,13 @@ import array
 import errno
 import io
 import threading
+import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from s3conf.errors import TransferError
+from s3conf.errors import AccessDeniedError, ConfigError, ObjectNotFoundError, TransferError
 from s3conf.ranged_get import (
     ByteRange,
     CancelledError,
@@ -22,6 +24,7 @@ from s3conf.ranged_get import (
     changed_error,
     copy_into,
     read_body,
+    with_retries,
 )
 
 RANGES = [
@@ -251,3 +254,124 @@ def test_a_complete_empty_body_is_drained_not_closed() -> None:
     assert _read(answer, 0, 0) == (b"", [])
     assert not answer.body.closed
     assert answer.body.tell() == 0
+
+
+class RecordedWaits(threading.Event):
+    """A cancel event recording each backoff wait instead of sleeping; ``cancelled``: what wait returns."""
+
+    def __init__(self, cancelled: bool = False) -> None:
+        super().__init__()
+        self.waits: list[float | None] = []
+        self.cancelled = cancelled
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        return self.cancelled
+
+
+def client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "GetObject"
+    )
+
+
+def retried(
+    outcomes: list[object],
+    attempts: int = 3,
+    cancel: RecordedWaits | None = None,
+    deadline: float | None = None,
+) -> tuple[object, list[float | None], int]:
+    """Run with_retries over ``outcomes`` (raised if exceptions, else returned): (result, waits, retries)."""
+    pending = list(outcomes)
+    retries: list[None] = []
+    waits = cancel if cancel is not None else RecordedWaits()
+
+    def attempt() -> object:
+        outcome = pending.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    result = with_retries(
+        attempt, attempts=attempts, backoff=0.5, cancel=waits, on_retry=lambda: retries.append(None),
+        changed_error=lambda: changed_error("s3://b/k", "412"), bucket="b", key="k", deadline=deadline,
+    )  # fmt: skip
+    return result, waits.waits, len(retries)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [client_error("InternalError", 500), client_error("SlowDown", 503), client_error("Whatever", 502),
+     client_error("RequestTimeout", 400), ConnectionResetError(104, "reset"),
+     TransferError(errno.EIO, "short body"), EndpointConnectionError(endpoint_url="http://127.0.0.1:9/b/k")],
+    ids=["500", "slow-down", "5xx-other-code", "timeout-400", "reset", "short-body", "no-connection"],
+)  # fmt: skip
+def test_transient_failures_are_retried_with_doubling_backoff(failure: Exception) -> None:
+    assert retried([failure, failure, "bytes"]) == ("bytes", [0.5, 1.0], 2)
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [(client_error("InternalError", 500), "GET failed after 3 attempts: (ClientError)"),
+     (ConnectionResetError(104, "reset"), "GET failed after 3 attempts: (ConnectionResetError)"),
+     (EndpointConnectionError(endpoint_url="http://127.0.0.1:9/b/k"),
+      "GET failed after 3 attempts: request to 127.0.0.1:9 failed (EndpointConnectionError)")],
+    ids=["client-error", "reset", "no-connection"],
+)  # fmt: skip
+def test_the_last_attempt_fails_as_a_transfer_error(failure: Exception, message: str) -> None:
+    waits = RecordedWaits()
+    with pytest.raises(TransferError) as raised:
+        retried([failure] * 3, cancel=waits)
+    assert (raised.value.errno, raised.value.strerror, raised.value.filename) == (
+        errno.EIO,
+        message,
+        "s3://b/k",
+    )
+    assert raised.value.__cause__ is failure
+    assert waits.waits == [0.5, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised_type", "error_number"),
+    [(client_error("PreconditionFailed", 412), TransferError, errno.ESTALE),
+     (client_error("Other", 412), TransferError, errno.ESTALE),
+     (client_error("NoSuchKey", 404), ObjectNotFoundError, errno.ENOENT),
+     (client_error("AccessDenied", 403), AccessDeniedError, errno.EACCES),
+     (TransferError(errno.ESTALE, "changed"), TransferError, errno.ESTALE),
+     (RangeNotSatisfiableError("s3://b/k"), RangeNotSatisfiableError, errno.EINVAL),
+     (ConfigError("bad setting"), ConfigError, None)],
+    ids=["412", "412-other-code", "404", "403", "stale", "416", "s3conf-error"],
+)  # fmt: skip
+def test_definitive_answers_are_raised_at_once(
+    failure: Exception, raised_type: type[Exception], error_number: int | None
+) -> None:
+    waits = RecordedWaits()
+    with pytest.raises(raised_type) as raised:
+        retried([failure, "bytes"], cancel=waits)
+    assert getattr(raised.value, "errno", None) == error_number
+    assert waits.waits == []
+
+
+def test_a_cancelled_backoff_is_a_cancelled_error() -> None:
+    waits = RecordedWaits(cancelled=True)
+    with pytest.raises(CancelledError):
+        retried([client_error("InternalError", 500), "bytes"], cancel=waits)
+    assert waits.waits == [0.5]
+
+
+def test_no_retry_starts_past_the_deadline() -> None:
+    waits = RecordedWaits()
+    failure = client_error("InternalError", 500)
+    with pytest.raises(TransferError) as raised:
+        retried([failure, "bytes"], cancel=waits, deadline=time.monotonic() + 0.25)
+    assert (raised.value.errno, raised.value.strerror) == (
+        errno.ETIMEDOUT,
+        "GET failed after 1 attempts (ClientError): operation deadline passed",
+    )
+    assert waits.waits == []
+    assert retried([failure, "bytes"], deadline=time.monotonic() + 60) == ("bytes", [0.5], 1)
+
+
+def test_one_attempt_means_no_retry() -> None:
+    with pytest.raises(TransferError, match="after 1 attempts"):
+        retried([client_error("InternalError", 500), "bytes"], attempts=1)

@@ -228,7 +228,8 @@ def render_markdown(
     lines = [
         "# Mutation testing (mutmut)",
         "",
-        f"Reproduce: `{command}` (then `mutmut show NAME` for a mutant's diff).",
+        "Reproduce from scratch: `nox -s mutation -- --fresh` (then `mutmut show NAME` for a mutant's diff);",
+        f"this report was written by `{command}`.",
         f"Score = (killed + timeout) / (mutants − equivalent); goal ≥ {GOAL_PERCENT:.0f} % per unit.",
         "",
         "| unit | mutants | killed | timeout | survived | no tests | equivalent | not checked | score |",
