@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable
 
@@ -142,3 +143,55 @@ def test_string_operands_take_the_location_of_the_path() -> None:
     joined = "/x" / S3Path("bkt", "y", endpoint=SIGNED)
     assert joined.endpoint is SIGNED
     assert str(joined) == "/x/y"
+
+
+def test_ordering_across_locations_names_both_paths_with_their_endpoints() -> None:
+    signed, unsigned = MINE, S3Path("bkt", "/a/c")
+    with pytest.raises(ValueError, match="cannot order") as raised:
+        _ = signed < unsigned
+    assert str(raised.value) == (
+        "cannot order paths of different locations: S3Path('bkt', '/a/b', endpoint='127.0.0.1:9000') "
+        "and S3Path('bkt', '/a/c')"
+    )
+    assert SECRET not in str(raised.value)
+    assert repr(MINE) == "S3Path('bkt', '/a/b', endpoint='127.0.0.1:9000')"
+    assert repr(S3Path("bkt", "a/")) == "S3Path('bkt', 'a/')"
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [("/a", "/b", (True, True, False, False)), ("/b", "/a", (False, False, True, True)),
+     ("/a", "/a", (False, True, False, True)), ("/a", "/a/", (True, True, False, False))],
+    ids=["before", "after", "same", "file-before-directory"],
+)  # fmt: skip
+def test_order_operators(left: str, right: str, expected: tuple[bool, bool, bool, bool]) -> None:
+    a, b = S3Path("bkt", left), S3Path("bkt", right)
+    assert (a < b, a <= b, a > b, a >= b) == expected
+
+
+@pytest.mark.parametrize(
+    "compare", [operator.lt, operator.le, operator.gt, operator.ge], ids=lambda f: f.__name__
+)
+def test_ordering_against_a_string_is_a_type_error(compare: Callable[[object, object], bool]) -> None:
+    with pytest.raises(TypeError, match="not supported between instances of 'S3Path' and 'str'"):
+        compare(S3Path("bkt", "/a"), "/a")
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "expected"),
+    [("/a/b", "c", "/a/c"), ("a/b/", "c", "a/c/"), ("b", "c", "c")],
+    ids=["absolute", "directory-relative", "single"],
+)
+def test_with_name_keeps_the_flags(path: str, name: str, expected: str) -> None:
+    renamed = S3Path("bkt", path).with_name(name)
+    assert (str(renamed), renamed.is_absolute, renamed.is_directory) == (
+        expected,
+        expected.startswith("/"),
+        expected.endswith("/"),
+    )
+
+
+def test_with_name_on_a_path_without_a_name_names_it() -> None:
+    with pytest.raises(ValueError, match="no name") as raised:
+        S3Path("bkt", "/a/..").with_name("c")
+    assert str(raised.value) == "'/a/..' has no name to replace"
