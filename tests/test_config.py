@@ -587,3 +587,32 @@ def test_with_values_keeps_what_was_set_and_adds_the_new_layer() -> None:
         "explicit",
     )
     assert layered.source("s3.spi.region") == "default"
+
+
+def test_describe_and_repr_show_every_setting_with_secrets_and_userinfo_hidden() -> None:
+    config = S3Config.resolve(
+        {"s3.s5cmd.args": "--x AK:SEKRET@h:9000/b/k", "s3.access-key": "AK", "s3.secret-key": "SK",
+         "fs.s3a.endpoint": "localhost:9000"},
+        env={},
+    )  # fmt: skip
+    rows = {key: (value, source) for key, value, source in config.describe()}
+    assert len(rows) == len(SPECS)
+    assert rows["s3.spi.endpoint"] == ("localhost:9000", "explicit")
+    assert rows["s3.access-key"] == ("AK", "explicit")
+    assert rows["s3.secret-key"] == ("***", "explicit")
+    assert rows["s3.s5cmd.args"] == ("***@h:9000/b/k", "explicit")
+    assert rows["s3.spi.read.max-fragment-size"] == (5 * MiB, "default")
+    text = repr(config)
+    assert text.startswith("S3Config(fragment_number=50, fragment_size=5242880, endpoint_protocol='https', ")
+    for shown in ("access_key='AK'", "secret_key=Secret('***')", "s5cmd_args='***@h:9000/b/k'"):
+        assert f", {shown}, " in text
+    assert "SEKRET" not in text
+    assert "SK'" not in text
+
+
+def test_a_bad_value_under_an_alias_names_both_keys() -> None:
+    with pytest.raises(ConfigError) as raised:
+        S3Config.resolve({"fs.s3a.connection.maximum": "x"}, env={})
+    assert str(raised.value) == (
+        "fs.s3a.connection.maximum (alias of s3.connection.maximum) = 'x' (from explicit): not an integer"
+    )

@@ -195,3 +195,14 @@ def test_with_name_on_a_path_without_a_name_names_it() -> None:
     with pytest.raises(ValueError, match="no name") as raised:
         S3Path("bkt", "/a/..").with_name("c")
     assert str(raised.value) == "'/a/..' has no name to replace"
+
+
+def test_distinct_paths_hash_apart() -> None:
+    paths = [
+        S3Path("bkt", "/a"),
+        S3Path("bkt", "/b"),
+        S3Path("bkt", "a"),
+        S3Path("bkt", "/a/b"),
+        S3Path("bkt", "/c/d/"),
+    ]
+    assert len({hash(path) for path in paths}) == len(paths)

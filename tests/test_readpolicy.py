@@ -336,6 +336,11 @@ ADAPTIVE_PLANS = [
         [(2 * MiB - 30 * KiB, 10 * KiB), (2 * MiB - 20 * KiB, 10 * KiB)], [], 2 * MiB,
         [(2 * MiB - 20 * KiB, 2 * MiB - 4 * KiB)], [(2 * MiB - 4 * KiB, 2 * MiB)], [],
     ),
+    (  # less than a piece of room, but the object ends inside the window: read ahead to its end
+        [(2 * MiB - 256 * KiB, 16 * KiB), (2 * MiB - 240 * KiB, 16 * KiB)],
+        [(2 * MiB - 240 * KiB, 2 * MiB - 224 * KiB), (2 * MiB - 224 * KiB, 2 * MiB - 90 * KiB)], 2 * MiB,
+        [], [(2 * MiB - 90 * KiB, 2 * MiB)], [],
+    ),
     (  # one byte left: read ahead that byte
         [(2 * MiB - 40 * KiB, 10 * KiB), (2 * MiB - 30 * KiB, 10 * KiB)], [(2 * MiB - 40 * KiB, 2 * MiB - 1)],
         2 * MiB, [], [(2 * MiB - 1, 2 * MiB)], [],
@@ -357,7 +362,8 @@ ADAPTIVE_PLANS = [
     ("history", "cache", "size", "planned"),
     [(*case[:3], case[3:]) for case in ADAPTIVE_PLANS],
     ids=["fetch-counts-as-served", "one-piece-of-room", "short-of-a-piece", "whole-pieces-only",
-         "end-of-object", "one-byte-left", "behind-is-dropped", "seek-keeps-cache", "small-object-whole"],
+         "tail-shorter-than-a-piece", "end-of-object", "one-byte-left", "behind-is-dropped", "seek-keeps",
+         "small-object-whole"],
 )  # fmt: skip
 def test_adaptive_plans(
     history: list[tuple[int, int]],
@@ -404,3 +410,10 @@ def test_whole_fetches_only_the_pieces_the_read_touches() -> None:
     plan = make_policy("whole", CONFIG).plan((Access(0, 1 * MiB),), (), 3 * MiB + 5)
     assert plan.fetch == (Span(0, 1 * MiB),)
     assert plan.prefetch == (Span(1 * MiB, 2 * MiB), Span(2 * MiB, 3 * MiB), Span(3 * MiB, 3 * MiB + 5))
+
+
+def test_a_window_cap_that_is_no_power_of_two_is_still_reached() -> None:
+    """S x N = 3 bytes with a 1-byte initial window: the window grows 1, 2, then 3 (not stuck at 2)."""
+    policy = AdaptivePolicy(PolicyConfig(fragment_size=1, fragment_number=3, min_fetch=1, initial_window=1))
+    history = [Access(i, 1) for i in range(8)]
+    assert [policy.window(history[: i + 1]) for i in range(1, 8)] == [1, 2, 3, 3, 3, 3, 3]
