@@ -201,7 +201,7 @@ def test_distinct_paths_hash_apart() -> None:
     paths = [
         S3Path("bkt", "/a"),
         S3Path("bkt", "/b"),
-        S3Path("bkt", "a"),
+        S3Path("other", "/a"),
         S3Path("bkt", "/a/b"),
         S3Path("bkt", "/c/d/"),
     ]
