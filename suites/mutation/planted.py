@@ -59,6 +59,30 @@ PLANTED: tuple[Planted, ...] = (
         tests=("tests/conformance/test_conformance_cli.py::test_exit_status",),
         why="issue 16 item 3: a clean run exits 0",
     ),
+    Planted(
+        id="exit-code-lists-11-failures",
+        path="suites/conformance/exit_code.py",
+        before='", ".join(failed[:10])',
+        after='", ".join(failed[:11])',
+        tests=("tests/conformance/test_conformance_cli.py::test_exit_status_reasons_word_for_word",),
+        why="mutation survivor: at most 10 failures are named, then '...'",
+    ),
+    Planted(
+        id="ranged-get-refuses-a-whole-body",
+        path="s3conf/ranged_get.py",
+        before="elif status == 200 and not header:",
+        after="elif status == 200 and not header and False:",
+        tests=("tests/test_ranged_get.py",),
+        why="issue 16 item 4: a range answered with a whole 200 body keeps only the range",
+    ),
+    Planted(
+        id="readpolicy-drops-the-nearest-first",
+        path="s3conf/readpolicy.py",
+        before="for entry in sorted(cache, key=distance, reverse=True):",
+        after="for entry in sorted(cache, key=distance, reverse=False):",
+        tests=("tests/test_readpolicy.py::test_a_seeking_read_drops_the_farthest_spans_down_to_the_cap",),
+        why="mutation survivor: over the cap, the spans farthest from the read go first",
+    ),
 )
 
 #: Top-level names whose modules are dropped between two planted runs, so each run imports its copy.
