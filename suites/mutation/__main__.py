@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
 
     os.chdir(ROOT)
     os.environ.setdefault("HYPOTHESIS_PROFILE", "mutation")
-    command = "nox -s mutation" + "".join(f" {shlex.quote(a)}" for a in (["--", *argv] if argv else []))
+    named = f" <{len(args.mutants)} mutant names>" if len(args.mutants) > 3 else ""
+    shown_argv = [a for a in argv if not (named and a in args.mutants)]
+    command = "nox -s mutation" + "".join(f" {shlex.quote(a)}" for a in (["--", *shown_argv] if argv else []))
+    command += named
     if args.fresh:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     if not args.report_only:
