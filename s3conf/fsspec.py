@@ -192,6 +192,18 @@ def _url_scoped(method: _F) -> _F:
     return scoped  # type: ignore[return-value]
 
 
+def _file_entry(where: Location, facts: ObjectFacts) -> dict[str, Any]:
+    """fsspec's ``info`` entry of a file from what one request learned about it."""
+    return {
+        "name": where.stripped(),
+        "size": facts.size,
+        "type": "file",
+        "mtime": facts.mtime,
+        "created": facts.mtime,
+        "ETag": facts.etag,
+    }
+
+
 class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # type: ignore[misc]
     """fsspec ``AbstractFileSystem`` over :class:`~s3conf.fs.S3FileSystem`, for ``s3x://host:port/bucket/key``.
 
@@ -329,14 +341,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         facts = self._metadata.get(self._facts_key(where))
         if facts is None or facts.mtime is None:
             return None
-        return {
-            "name": where.stripped(),
-            "size": facts.size,
-            "type": "file",
-            "mtime": facts.mtime,
-            "created": facts.mtime,
-            "ETag": facts.etag,
-        }
+        return _file_entry(where, facts)
 
     def _probe_tail(self, where: Location) -> dict[str, Any] | None:
         """The entry of an object from one GET of its last :data:`MAX_TAIL` bytes, remembered with them.
@@ -364,14 +369,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             return None
         facts = ObjectFacts(got.total, got.etag, response.get("LastModified"), got.first, bytes(data))
         self._metadata.put(self._facts_key(where), facts)
-        return {
-            "name": where.stripped(),
-            "size": facts.size,
-            "type": "file",
-            "mtime": facts.mtime,
-            "created": facts.mtime,
-            "ETag": facts.etag,
-        }
+        return _file_entry(where, facts)
 
     @staticmethod
     def _entry(where: Location, stat: FileStat) -> dict[str, Any]:
