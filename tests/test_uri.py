@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from urllib.parse import unquote, urlsplit
+
 import pytest
 
 from s3conf.endpoint import Endpoint
@@ -31,6 +34,8 @@ VALID = [
     ("s3x://Local_Host/bkt/k", ("s3x", "s3x", "bkt", "k"), "C"),
     ("s3x://[::1]:9000/bkt/k", ("s3x", "s3x", "bkt", "k"), "D"),
     ("s3x://ak:sk@127.0.0.1:5000/bkt/k@x", ("s3x", "s3x", "bkt", "k@x"), "E"),
+    ("s3x://[::1]/bkt/k", ("s3x", "s3x", "bkt", "k"), "F"),
+    ("s3://bkt/a://b", ("s3", "s3", "bkt", "a://b"), None),
 ]
 ENDPOINTS = {
     "A": ("my-s3-service:9000", "https://my-s3-service:9000"),
@@ -38,6 +43,7 @@ ENDPOINTS = {
     "C": ("local_host:443", "https://local_host:443"),
     "D": ("[::1]:9000", "https://[::1]:9000"),
     "E": ("127.0.0.1:5000", "https://127.0.0.1:5000"),
+    "F": ("[::1]:443", "https://[::1]:443"),
 }
 
 
@@ -64,6 +70,8 @@ ENDPOINTS = {
         "s3x-default-port-lowercased-host",
         "s3x-ipv6",
         "s3x-credentials",
+        "s3x-ipv6-default-port",
+        "scheme-separator-in-key",
     ],
 )
 def test_parse_valid(uri: str, expected: tuple[str, str, str, str], endpoint: str | None) -> None:
@@ -88,9 +96,28 @@ def test_protocol_sets_endpoint_url(protocol: str, url: str) -> None:
     assert endpoint.url == url
 
 
-def test_unknown_protocol_is_named() -> None:
-    with pytest.raises(InvalidURIError, match="'ftp'"):
-        parse_uri("s3x://host/bkt/k", protocol="ftp")
+@pytest.mark.parametrize(("protocol", "shown"), [("ftp", "'ftp'"), (None, "None")], ids=["ftp", "none"])
+def test_unknown_protocol_is_named(protocol: object, shown: str) -> None:
+    with pytest.raises(InvalidURIError) as caught:
+        parse_uri("s3x://host/bkt/k", protocol=protocol)  # type: ignore[arg-type]
+    assert str(caught.value) == f"endpoint protocol must be 'http' or 'https', got {shown}"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["s3x://ak:s:k@host:9/bkt/k", "s3x://a%3Ak:s@host:9/bkt/k", "s3x://ak:s%40k@host:9/bkt/k"],
+    ids=["colon-in-secret", "encoded-colon-in-access-key", "encoded-at-in-secret"],
+)
+def test_userinfo_splits_like_urllib(uri: str) -> None:
+    """RFC 3986 userinfo: the access key ends at the first ':' (urllib.parse is the oracle)."""
+    oracle = urlsplit(uri)
+    endpoint = parse_uri(uri).endpoint
+    assert endpoint is not None
+    assert endpoint.secret_key is not None
+    assert (endpoint.access_key, endpoint.secret_key.reveal()) == (
+        unquote(oracle.username or ""),
+        unquote(oracle.password or ""),
+    )
 
 
 def test_credentials_become_endpoint_secrets() -> None:
@@ -101,48 +128,72 @@ def test_credentials_become_endpoint_secrets() -> None:
     assert parsed.endpoint.secret_key.reveal() == SECRET + "/+"
 
 
+EXPECTED_SCHEMES = "(expected s3://, s3a://, s3p:// or s3x://)"
+NO_SECRET = "access key without a secret key (expected access:secret@host)"
+EMPTY_CREDENTIAL = "empty access key or secret key (expected access:secret@host)"
+NO_HOST = "empty endpoint host (expected s3x://host[:port]/bucket/key)"
+BUCKET_CHARS = "only lowercase letters, digits, '.' and '-' are allowed"
+BUCKET_ENDS = "must begin and end with a lowercase letter or digit"
+ZONE_CHARS = "only ASCII letters, digits, '.', '-', '_' and '~' are allowed"
+# The problem, word for word, as the message starts; " in URI <the URI, credentials masked>" follows.
 INVALID = [
-    ("bkt/key", "missing scheme"),
-    ("http://bkt/key", "unknown scheme 'http'"),
-    ("s3:/bkt/key", "missing scheme"),
+    ("bkt/key", f"missing scheme {EXPECTED_SCHEMES}"),
+    ("http://bkt/key", "unknown scheme 'http' (expected s3, s3a, s3p or s3x)"),
+    ("s3:/bkt/key", f"missing scheme {EXPECTED_SCHEMES}"),
     ("s3://", "missing bucket"),
     ("s3:///key", "missing bucket"),
     ("s3x://host:9000", "missing bucket"),
     ("s3x://host:9000/", "missing bucket"),
-    ("s3://ab/k", "invalid bucket name 'ab'"),
-    ("s3://" + "a" * 64 + "/k", "64"),
-    ("s3://My-Bucket/k", "invalid bucket name 'My-Bucket'"),
-    ("s3://my_bucket/k", "invalid bucket name 'my_bucket'"),
-    ("s3://-bucket/k", "begin and end"),
-    ("s3://bucket-/k", "begin and end"),
-    ("s3://my..bucket/k", "'..'"),
-    ("s3://192.168.1.1/k", "IP address"),
-    ("s3://bkt:9000/k", "invalid bucket name 'bkt:9000'"),
-    ("s3://bkt/a?versionId=1", "query"),
-    ("s3://bkt/a#frag", "fragment"),
-    ("s3://bkt/a%2", "malformed percent-escape in key"),
-    ("s3://bkt/a%zz", "malformed percent-escape in key"),
-    ("s3://bkt/a%FF", "not UTF-8"),
-    ("s3x:///bkt/k", "empty endpoint host"),
-    ("s3x://:9000/bkt/k", "empty endpoint host"),
-    ("s3x://host:/bkt/k", "empty port"),
+    ("s3://ab/k", "invalid bucket name 'ab': must be 3 to 63 characters long, not 2"),
+    ("s3://" + "a" * 64 + "/k", f"invalid bucket name '{'a' * 64}': must be 3 to 63 characters long, not 64"),
+    ("s3://My-Bucket/k", f"invalid bucket name 'My-Bucket': {BUCKET_CHARS}"),
+    ("s3://my_bucket/k", f"invalid bucket name 'my_bucket': {BUCKET_CHARS}"),
+    ("s3://-bucket/k", f"invalid bucket name '-bucket': {BUCKET_ENDS}"),
+    ("s3://bucket-/k", f"invalid bucket name 'bucket-': {BUCKET_ENDS}"),
+    ("s3://my..bucket/k", "invalid bucket name 'my..bucket': must not contain '..'"),
+    ("s3://192.168.1.1/k", "invalid bucket name '192.168.1.1': must not be formatted as an IP address"),
+    ("s3://bkt:9000/k", f"invalid bucket name 'bkt:9000': {BUCKET_CHARS}"),
+    ("s3://bkt/a?versionId=1", "unexpected query '?versionId=1'; write '?' in keys as %3F"),
+    ("s3://bkt/a#frag", "unexpected fragment '#frag'; write '#' in keys as %23"),
+    ("s3://bkt/a%2", "malformed percent-escape in key 'a%2'"),
+    ("s3://bkt/a%zz", "malformed percent-escape in key 'a%zz'"),
+    ("s3://bkt/a%FF", "percent-escapes in key 'a%FF' are not UTF-8"),
+    ("s3x:///bkt/k", NO_HOST),
+    ("s3x://:9000/bkt/k", NO_HOST),
+    ("s3x://host:/bkt/k", "empty port after ':'"),
     ("s3x://host:http/bkt/k", "invalid port 'http'"),
-    ("s3x://host:0/bkt/k", "port '0' out of range"),
-    ("s3x://host:65536/bkt/k", "port '65536' out of range"),
-    ("s3x://host:９０/bkt/k", "invalid port"),
+    ("s3x://host:0/bkt/k", "port '0' out of range 1-65535"),
+    ("s3x://host:65536/bkt/k", "port '65536' out of range 1-65535"),
+    ("s3x://host:９０/bkt/k", "invalid port '９０'"),
     ("s3x://ho st/bkt/k", "invalid endpoint host 'ho st'"),
-    ("s3x://[::1/bkt/k", "unterminated IPv6 host"),
-    ("s3x://[zz::1]:9/bkt/k", "invalid IPv6 host"),
-    ("s3x://[::1]x/bkt/k", "after IPv6 host"),
-    ("s3x://AKIAONLY@host/bkt/k", "access key without a secret key"),
-    ("s3x://:sk@host/bkt/k", "empty access key or secret key"),
-    ("s3x://ak:@host/bkt/k", "empty access key or secret key"),
-    ("s3://ak:sk@bkt/k", "only allowed in s3x"),
-    ("s3x://host:" + "9" * 5000 + "/bkt/k", "out of range 1-65535"),
+    ("s3x://[::1/bkt/k", "unterminated IPv6 host '[::1'"),
+    ("s3x://[zz::1]:9/bkt/k", "invalid IPv6 host '[zz::1]'"),
+    ("s3x://[::1]x/bkt/k", "unexpected 'x' after IPv6 host"),
+    ("s3x://AKIAONLY@host/bkt/k", NO_SECRET),
+    ("s3x://:sk@host/bkt/k", EMPTY_CREDENTIAL),
+    ("s3x://ak:@host/bkt/k", EMPTY_CREDENTIAL),
+    ("s3://ak:sk@bkt/k", "credentials are only allowed in s3x:// URIs, not s3://"),
+    # A long value is cut after 200 characters of its repr (the quote and 199 digits), with its length.
+    (
+        "s3x://host:" + "9" * 5000 + "/bkt/k",
+        "port '" + "9" * 199 + "... (5002 characters) out of range 1-65535",
+    ),
     ("s3x://host:" + "0" * 5000 + "80/bkt/k", None),
-    ("s3x://[fe80::1%a\uff0fb]:9000/bkt/k", "invalid IPv6 zone"),
-    ("s3x://[fe80::1%a b]:9000/bkt/k", "invalid IPv6 zone"),
-    ("s3x://\u212aey:9000/bkt/k", "invalid endpoint host"),
+    ("s3x://[fe80::1%a\uff0fb]:9000/bkt/k", f"invalid IPv6 zone in '[fe80::1%a\uff0fb]': {ZONE_CHARS}"),
+    ("s3x://[fe80::1%a b]:9000/bkt/k", f"invalid IPv6 zone in '[fe80::1%a b]': {ZONE_CHARS}"),
+    ("s3x://\u212aey:9000/bkt/k", "invalid endpoint host '\u212aey'"),
+    ("://bkt/k", "unknown scheme '' (expected s3, s3a, s3p or s3x)"),
+    ("s3://bkt/a?x?y", "unexpected query '?x?y'; write '?' in keys as %3F"),
+    ("s3x://@host/bkt/k", NO_SECRET),
+    ("s3x://ak@host:9/bkt/k", NO_SECRET),
+    ("s3x://[::1]x]/bkt/k", "unexpected 'x]' after IPv6 host"),
+    ("s3x://[::1]:abc/bkt/k", "invalid port 'abc'"),
+    ("s3x://a%zz:sk@host/bkt/k", "malformed percent-escape in access key '***'"),
+    ("s3x://ak:s%zz@host/bkt/k", "malformed percent-escape in secret key '***'"),
+    ("s3x://a%FF:sk@host/bkt/k", "percent-escapes in access key '***' are not UTF-8"),
+    ("s3x://ak:s%FF@host/bkt/k", "percent-escapes in secret key '***' are not UTF-8"),
+    ("s3x://AK:SK@host@/bkt/k", NO_HOST),
+    ("s3:://AK:SK@host/bkt/k", "unknown scheme 's3:' (expected s3, s3a, s3p or s3x)"),
 ]
 
 
@@ -191,6 +242,18 @@ INVALID = [
         "ipv6-zone-nfkc-slash",
         "ipv6-zone-space",
         "host-kelvin-sign-lowercases-to-k",
+        "empty-scheme",
+        "query-shown-from-the-first-question-mark",
+        "empty-userinfo",
+        "access-key-without-secret-before-port",
+        "ipv6-ends-at-the-first-bracket",
+        "ipv6-non-numeric-port",
+        "access-key-escape-masked",
+        "secret-key-escape-masked",
+        "access-key-not-utf8-masked",
+        "secret-key-not-utf8-masked",
+        "userinfo-ends-at-the-last-at-sign",
+        "scheme-before-userinfo-is-shown",
     ],
 )
 def test_parse_invalid_names_the_part(uri: str, message: str | None) -> None:
@@ -199,7 +262,7 @@ def test_parse_invalid_names_the_part(uri: str, message: str | None) -> None:
         return
     with pytest.raises(InvalidURIError) as caught:
         parse_uri(uri)
-    assert message in str(caught.value)
+    assert str(caught.value).startswith(f"{message} in URI ")
     assert isinstance(caught.value, ValueError)
     assert len(str(caught.value)) < 600, "a huge input is shortened in the message"
 
@@ -357,10 +420,55 @@ def test_s3uri_defaults_given_scheme() -> None:
     assert S3URI(scheme="s3", bucket="bkt", key="k").given_scheme == "s3"
 
 
-@pytest.mark.parametrize("value", [None, b"s3://bkt/k", 3], ids=["none", "bytes", "int"])
-def test_non_string_uri_is_a_type_error(value: object) -> None:
-    with pytest.raises(TypeError, match="URI must be a str"):
-        parse_uri(value)  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: parse_uri(None), "URI must be a str, got NoneType"),  # type: ignore[arg-type]
+        (lambda: parse_uri(b"s3://bkt/k"), "URI must be a str, got bytes"),  # type: ignore[arg-type]
+        (lambda: parse_uri(3), "URI must be a str, got int"),  # type: ignore[arg-type]
+        (lambda: check_bucket_name(3), "bucket name must be a str, got int"),  # type: ignore[arg-type]
+        (lambda: format_uri("bkt", b"k"), "key must be a str, got bytes"),  # type: ignore[arg-type]
+    ],
+    ids=["uri-none", "uri-bytes", "uri-int", "bucket-int", "key-bytes"],
+)
+def test_non_string_is_a_type_error_naming_the_type(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(TypeError) as caught:
+        call()
+    assert str(caught.value) == message
+
+
+def test_format_without_key_names_the_bucket_root() -> None:
+    assert format_uri("bkt") == "s3://bkt/"
+
+
+REPRS = [
+    ("s3a://bkt/k", "S3URI(scheme='s3', given_scheme='s3a', bucket='bkt', key='k', endpoint=None)"),
+    (
+        "s3x://HOST:9/bkt/a b",
+        "S3URI(scheme='s3x', given_scheme='s3x', bucket='bkt', key='a b', endpoint='host:9')",
+    ),
+    (
+        f"s3x://AKIA:{SECRET}@host:9/bkt/k",
+        "S3URI(scheme='s3x', given_scheme='s3x', bucket='bkt', key='k', endpoint='host:9', credentials=***)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("uri", "expected"), REPRS, ids=["s3", "s3x", "s3x-credentials"])
+def test_repr_is_exact_and_masks_credentials(uri: str, expected: str) -> None:
+    assert repr(parse_uri(uri)) == expected
+    assert "AKIA" not in repr(parse_uri(uri))
+    assert SECRET not in repr(parse_uri(uri))
+
+
+def test_hosts_that_only_fold_together_in_upper_case_stay_distinct() -> None:
+    """``straße`` and ``strasse`` are two hosts (as ``as_uri()`` shows); only upper-casing merges them."""
+    sharp, double = (
+        S3URI(scheme="s3x", bucket="bkt", key="k", endpoint=Endpoint(name=host, url=f"http://{host}:9000"))
+        for host in ("straße", "strasse")
+    )
+    assert sharp.as_uri() != double.as_uri()
+    assert sharp != double
 
 
 def test_distinct_uris_hash_apart_and_equal_ones_alike() -> None:
