@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from s3conf.errors import AccessDeniedError, ConfigError, ObjectNotFoundError, TransferError
+from s3conf.client import enter_call, operation_deadline, remaining_seconds
+from s3conf.errors import AccessDeniedError, ConfigError, ObjectNotFoundError, S3ConfError, TransferError
 from s3conf.ranged_get import (
     ByteRange,
     CancelledError,
@@ -116,6 +117,12 @@ def test_content_range_is_read(
     assert answer.etag == '"e1"'
 
 
+def test_a_response_without_metadata_is_read_by_its_content_range() -> None:
+    """A hand-built or stubbed response may lack ``ResponseMetadata``: the header alone decides."""
+    answer = RangedResponse({"Body": io.BytesIO(b"x" * 5), "ContentRange": "bytes 5-9/10"}, "b", "k")
+    assert (answer.first, answer.last, answer.total, answer.full_body, answer.etag) == (5, 9, 10, False, None)
+
+
 @pytest.mark.parametrize(
     ("content_range", "status"),
     [("bytes 0-99/*", 206), (None, 206), ("bytes=0-99/100", 206), ("bytes 0-99", 206), ("items 0-9/10", 200)],
@@ -206,19 +213,64 @@ def _read(answer: RangedResponse, start: int, end: int, **options: Any) -> tuple
     return bytes(got), progress
 
 
-def test_read_body_keeps_only_the_range_of_a_whole_body() -> None:
+@pytest.mark.parametrize(
+    ("start", "end", "kept", "progress", "closed"),
+    [(3, 7, b"3456", [3, 4], True), (3, 9, b"345678", [3, 6], True), (3, 10, b"3456789", [3, 7], False)],
+    ids=["middle", "all-but-the-last-byte", "to-the-end"],
+)
+def test_read_body_keeps_only_the_range_of_a_whole_body(
+    start: int, end: int, kept: bytes, progress: list[int], closed: bool
+) -> None:
+    """A body left before its last byte is closed (its connection is not reused); a whole one is not."""
     answer = RangedResponse(response(b"0123456789", None, 200), "b", "k")
-    assert _read(answer, 3, 7) == (b"3456", [3, 4])
-    assert answer.body.closed  # stopped mid-body: the connection is not reused
+    assert _read(answer, start, end) == (kept, progress)
+    assert answer.body.closed is closed
 
 
-def test_read_body_reads_a_range_into_a_recycled_buffer() -> None:
-    answer = RangedResponse(response(b"abcd", "bytes 4-7/8"), "b", "k")
-    buffer = bytearray(b"....")
-    assert (
-        read_body(answer, 4, 8, cancel=threading.Event(), progress=_ignore, name="n", buffer=buffer) is buffer
-    )
-    assert buffer == bytearray(b"abcd")
+class ShortReads(io.BytesIO):
+    """A body whose ``read`` returns at most 2 bytes, as a socket may."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(2 if size is None or size < 0 else min(size, 2))
+
+
+def test_read_body_skips_exactly_to_the_range_through_short_reads() -> None:
+    answer = RangedResponse(response(b"", None, 200), "b", "k")
+    answer.body = ShortReads(b"0123456789")
+    answer.total, answer.last = 10, 9
+    assert _read(answer, 3, 8) == (b"34567", [2, 1, 2, 2, 1])
+
+
+def test_read_body_reads_at_most_one_mebibyte_per_chunk() -> None:
+    """CHUNK is 1 MiB: progress (and the cancel check) comes at least once per MiB, also past a skip."""
+    mib = 1024 * 1024
+    data = bytes(range(256)) * (3 * mib // 256)
+    answer = RangedResponse(response(data, None, 200), "b", "k")
+    kept, progress = _read(answer, 1, 1 + 5 * mib // 2)
+    assert kept == data[1 : 1 + 5 * mib // 2]
+    assert progress == [1, mib, mib, mib // 2]
+
+
+def test_a_cancel_after_the_last_byte_keeps_the_complete_range() -> None:
+    answer = RangedResponse(response(b"abcd", "bytes 0-3/4"), "b", "k")
+    cancel = threading.Event()
+    got = read_body(answer, 0, 4, cancel=cancel, progress=lambda count: cancel.set(), name="n")
+    assert (got, cancel.is_set()) == (bytearray(b"abcd"), True)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_range", "start", "end", "filled"),
+    [(b"abcd", "bytes 4-7/8", 4, 8, b"abcd"), (b"", "", 0, 0, b"")],
+    ids=["range", "empty-object"],
+)
+def test_read_body_reads_a_range_into_a_recycled_buffer(
+    body: bytes, content_range: str, start: int, end: int, filled: bytes
+) -> None:
+    answer = RangedResponse(response(body, content_range, 206 if content_range else 200), "b", "k")
+    buffer = bytearray(b"." * len(filled))
+    got = read_body(answer, start, end, cancel=threading.Event(), progress=_ignore, name="n", buffer=buffer)
+    assert got is buffer
+    assert buffer == bytearray(filled)
 
 
 def test_read_body_ignores_a_recycled_buffer_of_the_wrong_size() -> None:
@@ -302,9 +354,10 @@ def retried(
 @pytest.mark.parametrize(
     "failure",
     [client_error("InternalError", 500), client_error("SlowDown", 503), client_error("Whatever", 502),
-     client_error("RequestTimeout", 400), ConnectionResetError(104, "reset"),
+     client_error("Whatever", 500), client_error("RequestTimeout", 400), ConnectionResetError(104, "reset"),
      TransferError(errno.EIO, "short body"), EndpointConnectionError(endpoint_url="http://127.0.0.1:9/b/k")],
-    ids=["500", "slow-down", "5xx-other-code", "timeout-400", "reset", "short-body", "no-connection"],
+    ids=["500", "slow-down", "5xx-other-code", "500-other-code", "timeout-400", "reset", "short-body",
+         "no-connection"],
 )  # fmt: skip
 def test_transient_failures_are_retried_with_doubling_backoff(failure: Exception) -> None:
     assert retried([failure, failure, "bytes"]) == ("bytes", [0.5, 1.0], 2)
@@ -335,12 +388,14 @@ def test_the_last_attempt_fails_as_a_transfer_error(failure: Exception, message:
     ("failure", "raised_type", "error_number"),
     [(client_error("PreconditionFailed", 412), TransferError, errno.ESTALE),
      (client_error("Other", 412), TransferError, errno.ESTALE),
+     (client_error("PreconditionFailed", 400), TransferError, errno.ESTALE),
      (client_error("NoSuchKey", 404), ObjectNotFoundError, errno.ENOENT),
      (client_error("AccessDenied", 403), AccessDeniedError, errno.EACCES),
      (TransferError(errno.ESTALE, "changed"), TransferError, errno.ESTALE),
      (RangeNotSatisfiableError("s3://b/k"), RangeNotSatisfiableError, errno.EINVAL),
      (ConfigError("bad setting"), ConfigError, None)],
-    ids=["412", "412-other-code", "404", "403", "stale", "416", "s3conf-error"],
+    ids=["412", "412-other-code", "precondition-code-other-status", "404", "403", "stale", "416",
+         "s3conf-error"],
 )  # fmt: skip
 def test_definitive_answers_are_raised_at_once(
     failure: Exception, raised_type: type[Exception], error_number: int | None
@@ -350,6 +405,18 @@ def test_definitive_answers_are_raised_at_once(
         retried([failure, "bytes"], cancel=waits)
     assert getattr(raised.value, "errno", None) == error_number
     assert waits.waits == []
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [(client_error("NoSuchKey", 404), "no such key (NoSuchKey)"),
+     (client_error("AccessDenied", 403), "access denied (AccessDenied) by GetObject")],
+    ids=["404", "403"],
+)  # fmt: skip
+def test_definitive_answers_name_the_object(failure: Exception, message: str) -> None:
+    with pytest.raises(S3ConfError) as raised:
+        retried([failure])
+    assert (raised.value.strerror, raised.value.filename) == (message, "s3://b/k")
 
 
 def test_a_cancelled_backoff_is_a_cancelled_error() -> None:
@@ -364,9 +431,10 @@ def test_no_retry_starts_past_the_deadline() -> None:
     failure = client_error("InternalError", 500)
     with pytest.raises(TransferError) as raised:
         retried([failure, "bytes"], cancel=waits, deadline=time.monotonic() + 0.25)
-    assert (raised.value.errno, raised.value.strerror) == (
+    assert (raised.value.errno, raised.value.strerror, raised.value.filename) == (
         errno.ETIMEDOUT,
         "GET failed after 1 attempts (ClientError): operation deadline passed",
+        "s3://b/k",
     )
     assert waits.waits == []
     assert retried([failure, "bytes"], deadline=time.monotonic() + 60) == ("bytes", [0.5], 1)
@@ -375,3 +443,46 @@ def test_no_retry_starts_past_the_deadline() -> None:
 def test_one_attempt_means_no_retry() -> None:
     with pytest.raises(TransferError, match="after 1 attempts"):
         retried([client_error("InternalError", 500), "bytes"], attempts=1)
+
+
+class FrozenClock:
+    """``time`` for s3conf.ranged_get with a clock standing still at 100 s."""
+
+    @staticmethod
+    def monotonic() -> float:
+        return 100.0
+
+
+def test_a_retry_whose_backoff_ends_at_the_deadline_does_not_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backoff 0.5 s at 100 s: a retry ending exactly at the deadline would leave its request no time."""
+    monkeypatch.setattr("s3conf.ranged_get.time", FrozenClock)
+    failure = client_error("InternalError", 500)
+    with pytest.raises(TransferError) as raised:
+        retried([failure, "bytes"], deadline=100.5)
+    assert raised.value.errno == errno.ETIMEDOUT
+    assert retried([failure, "bytes"], deadline=100.75) == ("bytes", [0.5], 1)
+
+
+def _time_left_in_a_request() -> float:
+    """What a request started now (with a 60 s operation timeout) may use, as s3conf.client bounds it."""
+    enter_call(60.0)
+    return remaining_seconds()
+
+
+def test_every_request_inside_is_bounded_by_the_deadline() -> None:
+    left = with_retries(
+        _time_left_in_a_request, attempts=1, backoff=0.5, cancel=threading.Event(), on_retry=lambda: None,
+        changed_error=lambda: changed_error("s3://b/k", "412"), bucket="b", key="k",
+        deadline=time.monotonic() + 5,
+    )  # fmt: skip
+    assert 4 < left <= 5
+
+
+def test_without_a_deadline_an_enclosing_one_still_bounds_the_requests() -> None:
+    with operation_deadline(time.monotonic() + 5):
+        left = with_retries(
+            _time_left_in_a_request, attempts=1, backoff=0.5, cancel=threading.Event(), on_retry=lambda: None,
+            changed_error=lambda: changed_error("s3://b/k", "412"), bucket="b", key="k",
+        )  # fmt: skip
+    assert 4 < left <= 5
+    assert 55 < _time_left_in_a_request() <= 60
