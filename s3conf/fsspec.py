@@ -678,7 +678,11 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         facts_key = self._facts_key(where)
         raw = S3Reader(fs.client, fs.bucket, fs._key("/" + where.key), config=fs.config, policy=policy)
         facts = self._metadata.get(facts_key)
-        if facts is not None and facts.tail:
+        if facts is not None and facts.tail and facts.tail_start > 0:
+            # Only a *part* of the object is served from memory (a Parquet footer): every other byte
+            # is a GET with If-Match, so an object replaced in between fails loudly. A tail that is
+            # the whole object would be served without asking the store at all, and could be an old
+            # version: such a reader starts afresh.
             raw.preload(facts.size, facts.etag, facts.tail_start, facts.tail)
         return _RememberingReader(raw, lambda known: self._metadata.put(facts_key, trimmed(*known)))
 

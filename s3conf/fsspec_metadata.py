@@ -12,8 +12,9 @@ from it and ``open`` starts a reader that already knows the size, the ETag and t
 
 Why a short time and not longer: an object replaced by another client in between is not seen until the
 entry expires. A reader started from an entry sends ``If-Match`` with the remembered ETag on every GET,
-so reading a replaced object fails loudly (``TransferError`` ESTALE) rather than mixing versions; only
-bytes served from the remembered tail alone (an object smaller than the tail) could be the old ones. Every
+so reading a replaced object fails loudly (``TransferError`` ESTALE) rather than mixing versions. A
+remembered tail is only ever *part* of an object (its footer): an object no larger than the tail is
+opened afresh, so no read is answered from memory alone with what could be an old version. Every
 change made through the same instance (write, delete, copy, move) forgets what it knew at once, and an
 object being written is never remembered until its writer is closed. ``metadata_ttl=0`` turns it off.
 
