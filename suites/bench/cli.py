@@ -278,7 +278,7 @@ def run_report(args: argparse.Namespace) -> int:
         raise ConfigError(f"report bench takes one results file, or two to compare; got {len(paths)}")
     out_dir = Path(args.out) if args.out else default_out_dir()
     if len(paths) == 1 and paths[0].name == "write-results.json":
-        from suites.bench.write_workload import rebuild_write_report
+        from suites.bench.write_report import rebuild_write_report
 
         print(f"report: {rebuild_write_report(paths[0], out_dir)}")
         return 0

@@ -31,12 +31,11 @@ ratios say little beyond each client's own CPU.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
-import json
 import os
 import random
 import shlex
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -47,7 +46,7 @@ from s3conf.endpoint import Endpoint
 from s3conf.errors import ConfigError
 from s3conf.values import format_size, parse_size
 from suites.bench.standalone import available_target, chosen_contenders, now, run_header, save_run
-from suites.bench.stats import iqr
+from suites.bench.wire_tap import WireTap, wire_facts
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -247,6 +246,39 @@ def _frame(seed: int, rows: int) -> Any:
     )
 
 
+def _payload(object_size: int, seed: int) -> bytes:
+    """The bytes every contender uploads: one seeded random MiB repeated (incompressible per block)."""
+    block = random.Random(seed).randbytes(min(object_size, MiB))
+    return (block * (object_size // len(block) + 1))[:object_size]
+
+
+def observe_wire(
+    endpoint: Endpoint, bucket: str, client: Any, *, object_size: int, seed: int, names: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """One more upload per contender (not pandas), untimed, through a :class:`WireTap`: what it sends.
+
+    Returns ``contender -> wire_facts`` (operations, part sizes, connections, checksum and signing
+    headers). Run after the timed rounds: the tap copies every byte through Python.
+    """
+    host, _, port = endpoint.netloc.rpartition(":")
+    tap = WireTap((host.strip("[]"), int(port)))
+    try:
+        tapped = dataclasses.replace(endpoint, url=f"{endpoint.scheme}://127.0.0.1:{tap.port}")
+        uploads = _Uploads(tapped, bucket, _payload(object_size, seed), None)
+        facts: dict[str, dict[str, Any]] = {}
+        for name in names:
+            if name.startswith("pandas:") or name not in uploads.available:
+                continue
+            tap.reset()
+            key = f"wire/{name.replace(':', '-')}"
+            uploads.available[name](key)
+            client.delete_object(Bucket=bucket, Key=key)
+            facts[name] = wire_facts(tap)
+        return facts
+    finally:
+        tap.close()
+
+
 def measure(
     endpoint: Endpoint, bucket: str, client: Any, *, object_size: int, repeats: int, seed: int,
     names: tuple[str, ...] = CONTENDER_NAMES, frame_rows: int = 2_000_000,
@@ -256,8 +288,7 @@ def measure(
 
     ``server_pids``: the target's processes, whose CPU each sample records (see the module doc).
     """
-    block = random.Random(seed).randbytes(min(object_size, MiB))
-    data = (block * (object_size // len(block) + 1))[:object_size]
+    data = _payload(object_size, seed)
     uploads = _Uploads(endpoint, bucket, data, _frame(seed, frame_rows))
     chosen = [name for name in names if name in uploads.available]
     rng = random.Random(seed)
@@ -307,115 +338,6 @@ def paired_ratios(samples: list[WriteSample], baseline: str) -> dict[str, list[f
     return ratios
 
 
-def render(document: dict[str, Any]) -> str:
-    """The Markdown report of a saved ``write`` run."""
-    run = document["run"]
-    samples = [WriteSample(**s) for s in document["samples"]]
-    by_name: dict[str, list[WriteSample]] = {}
-    for sample in samples:
-        by_name.setdefault(sample.contender, []).append(sample)
-    ratios = paired_ratios([s for s in samples if not s.contender.startswith("pandas:")], BASELINE)
-    parquet = paired_ratios([s for s in samples if s.contender.startswith("pandas:")], "pandas:s3x")
-    lines = [
-        f"# s3conf write benchmark on {run['target']}",
-        "",
-        "Reproduce with:",
-        "",
-        "```",
-        run["command"],
-        "```",
-        "",
-        "and rebuild this page from the saved results with "
-        "`s3conf report bench reports/samples/bench/write-results.json`.",
-        "",
-        f"Target **{run['target']}** ({run.get('target_version') or 'version unknown'}). Machine: "
-        f"{run['machine']}. Commit {run.get('commit', 'unknown')}. {run['repeats']} repeats, seed "
-        f"{run['seed']}, object {format_size(run['object_size'])} written from memory in 1 MiB "
-        f"`write()` calls; Parquet frame {run['frame_rows']} rows ({run['parquet_bytes'] / MiB:.1f} MiB "
-        f"file). Started {run['started']}, finished {run['finished']}.",
-        "",
-        *[line for note in run.get("notes", []) for line in (note, "")],  # a paragraph per note
-        "## Headline (paired ratios: contender seconds / streaming seconds in the same repeat)",
-        "",
-    ]
-    for name, goal in GOALS.items():
-        values = ratios.get(name)
-        if not values:
-            lines.append(f"- vs `{name}`: not measured ({document['skipped'].get(name, 'no samples')})")
-            continue
-        median = statistics.median(values)
-        verdict = "meets" if median >= goal else "misses"
-        lines.append(
-            f"- streaming writer vs `{name}`: **{median:.2f}×** (IQR {iqr(values):.2f}, n={len(values)}); "
-            f"goal ≥ {goal:.1f}×: it {verdict} it"
-        )
-    if parquet.get("pandas:s3fs"):
-        values = parquet["pandas:s3fs"]
-        lines.append(
-            f"- pandas `to_parquet` through `s3x://` vs s3fs: **{statistics.median(values):.2f}×** "
-            f"(IQR {iqr(values):.2f}, n={len(values)})"
-        )
-    server = _server_share(by_name.get(BASELINE, []))
-    if server is not None:
-        lines.append(server)
-    lines += [
-        "",
-        "## Every contender",
-        "",
-        "| contender | MiB/s, median [IQR] | CPU s/GiB, median | server CPU s/GiB, median "
-        "| paired ratio (its s / baseline s) [IQR] | peak buffered MiB | n |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name in CONTENDER_NAMES:
-        rows = by_name.get(name)
-        if not rows:
-            continue
-        speeds = [s.bytes / MiB / s.seconds for s in rows]
-        cpu = statistics.median(s.cpu_seconds / (s.bytes / GiB) for s in rows)
-        pair = ratios.get(name) or parquet.get(name)
-        baseline = name in (BASELINE, "pandas:s3x")
-        shown = (
-            "1.00 (baseline)"
-            if baseline
-            else f"{statistics.median(pair):.2f} [{iqr(pair):.2f}]"
-            if pair
-            else "n/a"
-        )
-        peaks = [s.peak_buffered_bytes for s in rows if s.peak_buffered_bytes is not None]
-        peak = f"{max(peaks) / MiB:.0f}" if peaks else "n/a"
-        servers = [s.server_cpu_seconds / (s.bytes / GiB) for s in rows if s.server_cpu_seconds is not None]
-        server_cpu = f"{statistics.median(servers):.2f}" if servers else "n/a"
-        lines.append(
-            f"| {name} | {statistics.median(speeds):.0f} [{iqr(speeds):.0f}] | {cpu:.2f} | {server_cpu} "
-            f"| {shown} | {peak} | {len(rows)} |"
-        )
-    for name, reason in document["skipped"].items():
-        lines.append(f"| {name} | skipped: {reason} | | | | | |")
-    lines += [
-        "",
-        "Higher MiB/s and paired ratio are better for the streaming writer; lower CPU s/GiB is better. "
-        "The baseline of the Parquet rows is `pandas:s3x`. Peak buffered bytes are the writer's own "
-        "counter (part buffers alive at once), bounded by `s3.spi.write.max-parts-in-flight` × "
-        "`s3.spi.write.part-size`.",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _server_share(streaming: list[WriteSample]) -> str | None:
-    """The headline line saying how the server's CPU per GiB compares with the streaming writer's."""
-    pairs = [(s.server_cpu_seconds, s.cpu_seconds) for s in streaming if s.server_cpu_seconds is not None]
-    if not pairs:
-        return None
-    server = statistics.median(p[0] for p in pairs) / (streaming[0].bytes / GiB)
-    client = statistics.median(p[1] for p in pairs) / (streaming[0].bytes / GiB)
-    return (
-        f"- the server spent **{server:.1f} CPU s/GiB** while the streaming writer spent {client:.2f} "
-        f"({server / client:.1f}×): on a machine whose cores are all busy the server's share of them sets "
-        "the pace of every contender, so wall-clock ratios stay near 1 whatever the client's own cost"
-    )
-
-
 def run_write_bench(args: argparse.Namespace) -> int:
     """``s3conf bench --workloads write``: start the target, measure, save JSON and Markdown."""
     from emulators.buckets import create_bucket, delete_bucket, unique_bucket_name
@@ -448,6 +370,8 @@ def run_write_bench(args: argparse.Namespace) -> int:
                 endpoint, bucket, client, object_size=object_size, repeats=repeats, seed=seed,
                 names=names, progress=lambda text: print(text, flush=True), server_pids=emulator.pids,
             )  # fmt: skip
+            print("one more untimed upload per contender through the wire tap", flush=True)
+            wire = observe_wire(endpoint, bucket, client, object_size=object_size, seed=seed, names=names)
         finally:
             delete_bucket(client, bucket, emulator.capabilities)
     document = {
@@ -461,15 +385,9 @@ def run_write_bench(args: argparse.Namespace) -> int:
         },
         "samples": [asdict(s) for s in samples],
         "skipped": skipped,
+        "wire": wire,
     }
+    from suites.bench.write_report import render
+
     save_run(out_dir, "write", document, render)
     return 0
-
-
-def rebuild_write_report(results: Path, out_dir: Path) -> Path:
-    """``s3conf report bench .../write-results.json``: the Markdown again from the saved run."""
-    document = json.loads(results.read_text())
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "write.md"
-    target.write_text(render(document))
-    return target

@@ -17,13 +17,14 @@ from moto.server import ThreadedMotoServer
 from emulators.clients import boto3_client
 from s3conf.cli import main
 from s3conf.endpoint import Endpoint
+from suites.bench.write_report import render
 from suites.bench.write_workload import (
     BASELINE,
     WriteSample,
     measure,
+    observe_wire,
     paired_ratios,
     processes_cpu_seconds,
-    render,
 )
 
 MiB = 1024 * 1024
@@ -85,6 +86,36 @@ def test_every_contender_uploads_the_whole_object_and_the_report_pairs_them(
     assert "s3conf bench --workloads write" in markdown
     assert "streaming writer vs `boto3:upload_fileobj`" in markdown
     assert "| s3conf:spooled |" in markdown
+    assert "On the wire" not in markdown, "a run saved without wire facts renders without the section"
+
+
+def test_the_wire_pass_records_what_each_uploader_sends(moto_bucket: tuple[Endpoint, Any, str]) -> None:
+    endpoint, client, bucket = moto_bucket
+    names = ("s3conf:streaming", "boto3:upload_fileobj", "pandas:s3x")
+    wire = observe_wire(endpoint, bucket, client, object_size=9 * MiB, seed=3, names=names)
+
+    assert set(wire) == {"s3conf:streaming", "boto3:upload_fileobj"}, "pandas rows are not tapped"
+    ours = wire["s3conf:streaming"]
+    assert ours["operations"] == {"CompleteMultipartUpload": 1, "CreateMultipartUpload": 1, "UploadPart": 2}
+    assert ours["data_mib"] == [1.0, 8.0]
+    assert (ours["checksums"], ours["payload"], ours["content_md5"]) == (["crc32"], ["unsigned"], False)
+    assert wire["boto3:upload_fileobj"]["payload"] == ["signed"]
+    assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0, "tapped uploads are deleted"
+
+    document = {
+        "run": {
+            "command": "s3conf bench --workloads write", "target": "moto", "machine": "test", "repeats": 1,
+            "seed": 3, "object_size": 9 * MiB, "frame_rows": 0, "parquet_bytes": 0,
+            "started": "t0", "finished": "t1",
+        },
+        "samples": [vars(WriteSample(BASELINE, 0, 0, 9 * MiB, 2.0, 0.1, None, 1.0))],
+        "skipped": {},
+        "wire": wire,
+    }  # fmt: skip
+    markdown = render(document)
+    requests = "1 CompleteMultipartUpload, 1 CreateMultipartUpload, 2 UploadPart"
+    assert f"| s3conf:streaming | {requests} | 1, 8 |" in markdown
+    assert "| 0.50 | 1.00 (baseline) |" in markdown, "server cores busy: 1.0 CPU s over 2.0 s"
 
 
 def test_paired_ratios_only_pair_samples_of_the_same_repeat() -> None:
