@@ -194,6 +194,7 @@ INVALID = [
     ("s3x://ak:s%FF@host/bkt/k", "percent-escapes in secret key '***' are not UTF-8"),
     ("s3x://AK:SK@host@/bkt/k", NO_HOST),
     ("s3:://AK:SK@host/bkt/k", "unknown scheme 's3:' (expected s3, s3a, s3p or s3x)"),
+    ("gs://AK:SK@host/bkt/k", "unknown scheme '***' (expected s3, s3a, s3p or s3x)"),
 ]
 
 
@@ -254,6 +255,7 @@ INVALID = [
         "secret-key-not-utf8-masked",
         "userinfo-ends-at-the-last-at-sign",
         "scheme-before-userinfo-is-shown",
+        "unknown-scheme-inside-the-userinfo-span-masked",
     ],
 )
 def test_parse_invalid_names_the_part(uri: str, message: str | None) -> None:
