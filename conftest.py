@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib.util
 import os
 
+import pytest
+
 if importlib.util.find_spec("hypothesis") is not None:
     from hypothesis import HealthCheck, Phase, settings
 
@@ -32,3 +34,17 @@ if importlib.util.find_spec("hypothesis") is not None:
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 pytest_plugins = ("emulators.pytest_plugin",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``nox -s tests`` runs two workers), every test that drives the Docker engine
+    runs on one worker: the engine is started and stopped per process (``docker_engine``), and two
+    workers doing that at once would stop it under each other's containers."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        target = str(callspec.params.get("target", "")) if callspec is not None else ""
+        docker = "docker_engine" in getattr(item, "fixturenames", ()) or target.startswith("container:")
+        if docker or "/test_container_" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("docker"))

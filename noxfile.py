@@ -35,6 +35,12 @@ def tests(session: nox.Session) -> None:
         "-p",
         "no:cacheprovider",
         "--junitxml=reports/junit-tests.xml",
+        # Two workers at most (pytest-xdist), each starting the targets it needs; tests that drive the
+        # Docker engine are grouped on one worker (conftest.py). More workers than cores only add
+        # server start-ups: the servers share the same cores.
+        "--numprocesses=auto",
+        "--maxprocesses=2",
+        "--dist=loadgroup",
         *session.posargs,
         # Bytecode is cached (PYTHONDONTWRITEBYTECODE removed for this run, if the machine sets it): the
         # suite starts dozens of Python processes (CLI runs, pytest children, Dask workers, crash and

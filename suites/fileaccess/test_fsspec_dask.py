@@ -30,7 +30,7 @@ def dask_client() -> Iterator[Any]:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: 8787 may be taken (another run, another xdist worker)
         env={"S3_SPI_ENDPOINT_PROTOCOL": "http"},
     )
     client = distributed.Client(cluster)
