@@ -7,7 +7,8 @@ time cannot, unless it knows the layout. The footer says where every column chun
 reads the *same* columns in every row group (AWS's Analytics Accelerator prefetches columns the same way).
 So when the cached tail holds a Parquet footer, :class:`ParquetPolicy` wraps the adaptive policy: a read
 that starts at a column chunk of row group g and covers some but not all of its columns prefetches those
-columns' chunks in the following row groups, in parallel, within the reader's bound and the pool's budget.
+columns' chunks in the other row groups (the following ones first), in parallel, within the reader's bound
+and the pool's budget.
 A read of whole row groups (``read_row_group``) predicts nothing. A read that spans chunks of more than one
 row group is a *scan* (pyarrow coalesces a full read into reads of up to 32 MiB, cut anywhere between two
 chunks, so such a read may well start at a chunk and end mid-row-group): it predicts no columns (they would
@@ -71,7 +72,14 @@ class ParquetLayout:
         return len({self.where[i][0] for i in range(first, last)}) > 1
 
     def predict(self, access: Access) -> list[Span]:
-        """The chunks a projection starting with ``access`` will read in the following row groups."""
+        """The chunks a projection starting with ``access`` will read in the other row groups: the
+        following ones first, then those before it.
+
+        pyarrow's ``pre_buffer`` (on by default in ``read_table`` and pandas) hands every chunk of a
+        projection to its I/O threads at once; through a Python file object they take turns on one lock,
+        in no particular order, so the first chunk this reader sees may be one of row group 2 while those
+        of row groups 0 and 1 are still to come (observed: they came last, each a GET of its own, after
+        every prediction had landed)."""
         found = self.chunk_at(access.offset)
         if found is None or self.is_scan(access):
             return []
@@ -81,7 +89,8 @@ class ParquetLayout:
         ]
         if len(columns) == len(self.row_groups[group]):
             return []  # a whole row group: a scan, left to sequential detection
-        return [self.row_groups[g][c] for g in range(group + 1, len(self.row_groups)) for c in columns]
+        others = [*range(group + 1, len(self.row_groups)), *range(group)]
+        return [self.row_groups[g][c] for g in others for c in columns]
 
 
 class _TailFile(io.RawIOBase):

@@ -52,12 +52,12 @@ def test_footer_layout_is_none_when_unsure(tail: bytes, size: int) -> None:
     ("access", "predicted"),
     [(Access(100, 200), [Span(450, 650), Span(800, 1000)]),
      (Access(4, 296), [Span(350, 450), Span(450, 650), Span(700, 800), Span(800, 1000)]),
-     (Access(450, 200), [Span(800, 1000)]), (Access(4, 346), []), (Access(101, 10), []),
-     (Access(800, 200), [])],
+     (Access(450, 200), [Span(800, 1000), Span(100, 300)]), (Access(4, 346), []), (Access(101, 10), []),
+     (Access(800, 200), [Span(100, 300), Span(450, 650)])],
     ids=["one-column", "two-columns", "second-row-group", "whole-row-group", "not-a-chunk-start",
          "last-row-group"],
 )  # fmt: skip
-def test_a_projection_predicts_its_columns_in_the_following_row_groups(
+def test_a_projection_predicts_its_columns_in_the_other_row_groups_following_ones_first(
     access: Access, predicted: list[Span]
 ) -> None:
     assert LAYOUT.predict(access) == predicted

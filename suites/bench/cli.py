@@ -200,6 +200,8 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.e2e:
         command += " --e2e" + (" --no-grid" if args.no_grid else "")
         command += f" --parquet-size {format_size(parse_sizes(args.parquet_size, '--parquet-size')[0])}"
+        if args.e2e_only:
+            command += f" --e2e-only {args.e2e_only}"
     print(f"s3conf bench: {command}")
     bar, start = _progress_bar()
     with emulator as endpoint, bar:
@@ -262,6 +264,7 @@ def _run_e2e(
         repeats=spec.repeats,
         seed=spec.seed,
         peers=spec.peers,
+        only=tuple(p.strip() for p in (args.e2e_only or "").split(",") if p.strip()),
     )
     run, samples, skipped = run_e2e(target, e2e_spec, command, progress=start)
     results.save(out_dir / "e2e-results.json", run, samples, skipped)
@@ -340,6 +343,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-grid", action="store_true", help="with --e2e: skip the S x N grid")
     parser.add_argument("--parquet-size", default="64MiB", help="data size of the e2e Parquet files")
+    parser.add_argument(
+        "--e2e-only",
+        help="with --e2e: comma-separated fnmatch patterns of the workloads to run, e.g. "
+        "records,*projection,*rowgroup (default all)",
+    )
     parser.set_defaults(func=run_bench)
 
 

@@ -7,6 +7,7 @@ median over repeats, so a slow moment of the shared machine hits both sides of a
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import io
 import random
 import statistics
@@ -50,6 +51,18 @@ class E2ESpec:
     seed: int
     peers: list[str]
     sequential_object_size: int = 256 * MiB
+    only: tuple[str, ...] = ()  # fnmatch patterns of the workloads to run (all when empty)
+
+
+def selected(workload: str, only: tuple[str, ...]) -> bool:
+    """Whether ``workload`` is one ``only`` (``--e2e-only``: fnmatch patterns) asks for; all when empty.
+
+    >>> selected("parquet-none:pandas-projection", ("*projection", "records"))
+    True
+    >>> selected("sequential", ("*projection", "records")), selected("sequential", ())
+    (False, True)
+    """
+    return not only or any(fnmatch.fnmatchcase(workload, pattern) for pattern in only)
 
 
 class _GetPerRead:
@@ -105,13 +118,15 @@ def run_e2e(
         files = {f"e2e/{c}.parquet": parquet_bytes(spec.shape, c, spec.seed) for c in COMPRESSIONS}
         rng = random.Random(spec.seed)
         files["e2e/records.bin"] = object_data(spec.records_object_size, spec.seed)
-        files["e2e/sequential.bin"] = object_data(spec.sequential_object_size, spec.seed + 1)
+        if selected("sequential", spec.only):
+            files["e2e/sequential.bin"] = object_data(spec.sequential_object_size, spec.seed + 1)
         objects = {}
         for key, data in files.items():
             client.put_object(Bucket=bucket, Key=key, Body=data)
             client.get_object(Bucket=bucket, Key=key)["Body"].read()  # warm the store's page cache
             objects[key] = BenchObject(bucket, key, len(data))
         work, plan, columns, row_group = _workloads(files, objects, spec.seed)
+        work = [w for w in work if selected(w[0], spec.only)]
         contenders, skipped = build_contenders(target.endpoint, bucket, spec.peers)
         contenders += _limits(client, files)
         pairs = [(w, c) for w in work for c in contenders if _applies(c, w[2])]
@@ -182,8 +197,9 @@ def _workloads(
             needed = needed_bytes(files[key], op, columns, row_group)
             work.append((f"parquet-{compression}:{op}", objects[key], op, needed, rows))
     work.append(("records", objects["e2e/records.bin"], None, sum(n for _, n in plan), len(plan)))
-    sequential = objects["e2e/sequential.bin"]
-    work.append(("sequential", sequential, "sequential", sequential.size, 0))
+    if "e2e/sequential.bin" in objects:
+        sequential = objects["e2e/sequential.bin"]
+        work.append(("sequential", sequential, "sequential", sequential.size, 0))
     return work, plan, columns, row_group
 
 
