@@ -98,6 +98,11 @@ CLOSE_GRACE_SECONDS = 1.0
 #: Buffers of dropped fragments a reader keeps for its next fetches, in fragment sizes.
 SPARE_FRAGMENTS = 2
 
+#: Buffers smaller than this (and than a fragment) are not kept: the allocator hands out small blocks from
+#: memory it already holds (no fresh pages to fault in), and a random reader's records, each of its own
+#: length, would almost never be reused.
+SPARE_MIN = 256 * 1024
+
 #: Reads the policy sees: enough for the adaptive window to reach S x N by doubling.
 HISTORY = 48
 
@@ -587,9 +592,14 @@ class S3Reader(io.RawIOBase):
 
     def _publish(self) -> None:
         """Report current cached and in-flight bytes to the stats (call with the lock held)."""
-        live = [*self._entries.values(), *self._zombies]
-        cached = sum(len(f.data) for f in self._entries.values() if f.data is not None)
-        self.stats.set_current(cached_bytes=cached, inflight_bytes=sum(f.reserved for f in live))
+        cached = inflight = 0
+        for fragment in self._entries.values():  # one pass: this runs twice per read
+            inflight += fragment.reserved
+            if fragment.data is not None:
+                cached += len(fragment.data)
+        for fragment in self._zombies:
+            inflight += fragment.reserved
+        self.stats.set_current(cached_bytes=cached, inflight_bytes=inflight)
 
     def _release(self, fragment: _Fragment) -> None:
         if fragment.prefetch:
@@ -628,19 +638,22 @@ class S3Reader(io.RawIOBase):
         fragments after the read-ahead may already have dropped them, and each view holds a reference,
         so any count above the two this function holds (``data`` and ``getrefcount``'s argument) leaves
         the buffer to the garbage collector. At most :data:`SPARE_FRAGMENTS` fragment sizes of buffers
-        are kept (memory beyond S x N, released by ``close``).
+        are kept (memory beyond S x N, released by ``close``), none under :data:`SPARE_MIN` unless S is.
         """
         data, fragment.data, fragment.buffer = fragment.data, None, None
         if data is None or sys.getrefcount(data) > 2:
             return
         limit = SPARE_FRAGMENTS * self._fragment_size
-        if len(data) > limit:
+        if len(data) > limit or len(data) < min(SPARE_MIN, self._fragment_size):
             return
         self._spare.setdefault(len(data), []).append(data)
         self._spare_bytes += len(data)
         while self._spare_bytes > limit:  # make room: forget the smallest first (ramp-up pieces)
-            smallest = min(length for length, kept in self._spare.items() if kept)
-            self._spare[smallest].pop(0)
+            smallest = min(self._spare)  # every length held has a buffer: emptied ones are removed
+            kept = self._spare[smallest]
+            kept.pop(0)
+            if not kept:
+                del self._spare[smallest]
             self._spare_bytes -= smallest
 
     def _reuse(self, length: int) -> bytearray | None:
@@ -650,7 +663,10 @@ class S3Reader(io.RawIOBase):
             return None
         self._spare_bytes -= length
         self.stats.add(buffers_recycled=1)
-        return kept.pop()
+        buffer = kept.pop()
+        if not kept:
+            del self._spare[length]
+        return buffer
 
     def _finish(self, fragment: _Fragment, data: bytearray | None, error: BaseException | None) -> None:
         """Record the end of a fetch, from whichever thread ran it."""

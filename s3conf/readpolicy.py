@@ -270,7 +270,7 @@ def _one_get(
 def _random_plan(access: Access, cache: Sequence[Cached], size: int | None, config: PolicyConfig) -> Plan:
     """Fetch the read (at most one GET when it fits one), keep at most S x N bytes and N spans."""
     fetch, replaced = _one_get(access, cache, size, config.min_fetch, config.fragment_size)
-    kept = [e for e in cache if Span(e.start, e.end) not in replaced]
+    kept = [e for e in cache if Span(e.start, e.end) not in replaced] if replaced else cache
     keep = Span(access.offset, access.end)
     over = _drop_over_cap(kept, keep, config.cache_bytes, config.fragment_number)
     return Plan(fetch=fetch, drop=replaced + over)
