@@ -91,15 +91,18 @@ def test_every_contender_uploads_the_whole_object_and_the_report_pairs_them(
 
 def test_the_wire_pass_records_what_each_uploader_sends(moto_bucket: tuple[Endpoint, Any, str]) -> None:
     endpoint, client, bucket = moto_bucket
-    names = ("s3conf:streaming", "boto3:upload_fileobj", "pandas:s3x")
+    # Over 2 s on a loaded machine because moto hashes every part in-process: the one test that checks
+    # the writer's headers as they reach a store. One uploader only; the tap's parsing of other
+    # clients' framing and signing modes is covered in tests/bench/test_wire_tap.py.
+    names = ("s3conf:streaming", "pandas:s3x")
     wire = observe_wire(endpoint, bucket, client, object_size=9 * MiB, seed=3, names=names)
 
-    assert set(wire) == {"s3conf:streaming", "boto3:upload_fileobj"}, "pandas rows are not tapped"
+    assert set(wire) == {"s3conf:streaming"}, "pandas rows are not tapped"
     ours = wire["s3conf:streaming"]
     assert ours["operations"] == {"CompleteMultipartUpload": 1, "CreateMultipartUpload": 1, "UploadPart": 2}
     assert ours["data_mib"] == [1.0, 8.0]
     assert (ours["checksums"], ours["payload"], ours["content_md5"]) == (["crc32"], ["unsigned"], False)
-    assert wire["boto3:upload_fileobj"]["payload"] == ["signed"]
+    assert ours["expect_continue"] is False
     assert client.list_objects_v2(Bucket=bucket).get("KeyCount") == 0, "tapped uploads are deleted"
 
     document = {
