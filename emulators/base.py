@@ -53,6 +53,9 @@ class Capabilities:
             where the suite must stay inside a pre-made bucket).
         flat_namespace: an object ``d``, a marker ``d/`` and keys under ``d/`` can coexist (false for
             servers that store objects as files in a real file system, such as ``rclone serve s3``).
+        part_number_gaps: a multipart upload completes from parts numbered with gaps (1, 5, 14), as
+            S3 documents; the recoverable writer relies on it after a recovery (false for
+            ``rclone serve s3``, which wants 1..N).
     """
 
     conditional_writes: bool = True
@@ -65,6 +68,7 @@ class Capabilities:
     auth_enforced: bool = True
     bucket_lifecycle: bool = True
     flat_namespace: bool = True
+    part_number_gaps: bool = True
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ class RcloneEmulator(ServerEmulator):
         versioning=False,
         virtual_host_addressing=False,
         flat_namespace=False,
+        part_number_gaps=False,
     )
 
     def prepare(self, workdir: Path) -> None:

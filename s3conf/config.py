@@ -186,6 +186,9 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("s3.spi.recoverable.temp-prefix", "recoverable_temp_prefix", parse_text,
             description="recoverable writer: put temporary tail objects under this prefix "
                         "(default: beside the final key, Flink's _name_tmp_UUID)"),
+    KeySpec("s3.spi.recoverable.part-number-gaps", "recoverable_part_number_gaps", _bool,
+            description="recoverable writer: a recovered stream numbers its parts past those a dead "
+                        "writer may still send (S3 allows gaps); false for stores that want 1..N"),
     KeySpec("s3.spi.write.spool", "write_spool", _bool,
             description="spool writes to a local temp file and upload on close (default: stream)"),
     KeySpec("s3.connection.maximum", "connection_maximum", _int, at_least(1),
@@ -378,6 +381,7 @@ class S3Config:
     max_parts_in_flight: int = 8
     write_spool: bool = False
     recoverable_temp_prefix: str | None = None
+    recoverable_part_number_gaps: bool = True
     max_inflight_bytes: int = 256 * MiB
     read_policy: str = "adaptive"
     read_min_fetch: int = 16 * KiB

@@ -56,9 +56,11 @@ from s3conf.errors import (
     InvalidHandleError,
     S3ConfError,
     StaleHandleError,
+    TransferError,
 )
 from s3conf.fetchpool import FetchPool
 from s3conf.multipart import (
+    MAX_PARTS,
     MultipartUpload,
     PartRunner,
     PendingUpload,
@@ -116,6 +118,7 @@ class RecoverableWriter:
         self.bucket = fs.bucket
         self.part_size = fs.config.multipart_part_size
         self.max_parts_in_flight = fs.config.max_parts_in_flight
+        self.part_number_gaps = fs.config.recoverable_part_number_gaps
         self.temp_prefix = fs.config.recoverable_temp_prefix or ""
         self._pool: Submitter = pool if pool is not None else FetchPool.shared(fs.config)
 
@@ -151,7 +154,7 @@ class RecoverableWriter:
                 f"a commit handle (upload {handle.upload_id} of {handle.key}) cannot be resumed: "
                 "use recover_for_commit"
             )
-        self._check_parts(handle)
+        highest_listed = self._check_parts(handle)
         tail = self._read_tail(handle.tail) if handle.tail is not None else b""
         upload = MultipartUpload(
             self.client,
@@ -161,7 +164,28 @@ class RecoverableWriter:
             parts=handle.parts,
             checksum_algorithm=handle.checksum_algorithm,
         )
-        return RecoverableStream(self, upload, tail=tail, temp_keys=handle.temp_keys)
+        return RecoverableStream(
+            self,
+            upload,
+            tail=tail,
+            temp_keys=handle.temp_keys,
+            first_part=self._first_part(handle, highest_listed),
+        )
+
+    def _first_part(self, handle: RecoverableHandle, highest_listed: int) -> int:
+        """Where a recovered stream's part numbers start (see :mod:`s3conf.recoverable_handle`).
+
+        The writer that persisted ``handle`` may have died with parts on the wire, numbered past the
+        highest part the store lists now by at most its bound of parts in flight; the store can still
+        take them after this recovery. Numbering past them means none can replace a part of the
+        recovered stream. With ``s3.spi.recoverable.part-number-gaps`` off (stores that want parts
+        1..N, which also refuse to replace a part), numbering goes on right after the handle's parts.
+        """
+        after_handle = handle.parts[-1].number + 1 if handle.parts else 1
+        if not self.part_number_gaps:
+            return after_handle
+        dead_in_flight = handle.parts_in_flight or self.max_parts_in_flight
+        return max(after_handle, highest_listed + dead_in_flight + 1)
 
     def recover_for_commit(self, handle: RecoverableHandle | str | bytes) -> RecoverableCommitter:
         """The committer of a ``commit`` handle (or of a ``resume`` one: recovered, then closed)."""
@@ -236,8 +260,9 @@ class RecoverableWriter:
                 raise
             # rclone serve s3 answers NoSuchUpload instead of an empty list when nothing is pending
 
-    def _check_parts(self, handle: RecoverableHandle) -> None:
-        """The upload exists and still holds the handle's parts (numbers and ETags)."""
+    def _check_parts(self, handle: RecoverableHandle) -> int:
+        """The upload exists and still holds the handle's parts (numbers and ETags); returns the
+        highest part number the store lists (0 for none)."""
         listed: dict[int, set[str]] = {}
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": handle.key, "UploadId": handle.upload_id}
         while True:
@@ -264,6 +289,7 @@ class RecoverableWriter:
                     f"{'missing' if part.number not in listed else 'replaced'}: the handle expects ETag "
                     f"{part.etag}, the store lists {sorted(listed.get(part.number, ()))}"
                 )
+        return max(listed, default=0)
 
     def _read_tail(self, tail: TailObject) -> bytes:
         try:
@@ -324,12 +350,19 @@ class RecoverableStream:
     """
 
     def __init__(
-        self, writer: RecoverableWriter, upload: MultipartUpload, *, tail: bytes, temp_keys: tuple[str, ...]
+        self,
+        writer: RecoverableWriter,
+        upload: MultipartUpload,
+        *,
+        tail: bytes,
+        temp_keys: tuple[str, ...],
+        first_part: int = 1,
     ) -> None:
         self._writer = writer
         self._upload = upload
         self._buffer = bytearray(tail)
-        self._next_part = len(upload.parts) + 1
+        self._next_part = first_part
+        self._submitted_any = False
         self._bytes_in_parts = upload.uploaded_bytes
         self._temp_keys = list(temp_keys)
         self._runner = PartRunner(writer._pool, writer.max_parts_in_flight)
@@ -385,12 +418,13 @@ class RecoverableStream:
             tail,
             tuple(self._temp_keys),
             upload.checksum_algorithm,
+            self._writer.max_parts_in_flight,
         )
 
     def close_for_commit(self) -> RecoverableCommitter:
         """Upload the rest as the last part; the committer publishes the object."""
         self._check_open()
-        if self._buffer or self._next_part == 1:
+        if self._buffer or not (self._upload.parts or self._submitted_any):  # an empty object: one empty part
             self._submit(bytes(self._buffer))
             self._buffer.clear()
         self._runner.join()
@@ -405,6 +439,7 @@ class RecoverableStream:
             None,
             tuple(self._temp_keys),
             upload.checksum_algorithm,
+            self._writer.max_parts_in_flight,
         )
         return RecoverableCommitter(self._writer, handle)
 
@@ -416,7 +451,13 @@ class RecoverableStream:
 
     def _submit(self, body: bytes) -> None:
         number = self._next_part
+        if number > MAX_PARTS:
+            raise TransferError(
+                f"part {number} of s3://{self._upload.bucket}/{self._upload.key} is past S3's limit of "
+                f"{MAX_PARTS} parts (each recovery skips the part numbers a dead writer may still send)"
+            )
         self._next_part += 1
+        self._submitted_any = True
         self._bytes_in_parts += len(body)
         upload = self._upload
         self._runner.submit(lambda: upload.upload_part(number, body))

@@ -3,9 +3,17 @@
 A handle is what a Flink-style exactly-once sink stores in its checkpoint: everything needed to
 continue a multipart upload in another process, and nothing that grants access. Decisions:
 
-* **JSON, versioned.** ``{"format": "s3conf-recoverable", "version": 1, "kind": ...}``. A reader
+* **JSON, versioned.** ``{"format": "s3conf-recoverable", "version": 2, "kind": ...}``. A reader
   refuses any other format or version with :class:`~s3conf.errors.InvalidHandleError` naming the
-  value, rather than guessing at fields a later version may have changed.
+  value, rather than guessing at fields a later version may have changed. Version 1 handles (parts
+  numbered 1..N, no ``parts_in_flight``) are still read.
+* **Part numbers leave room for a dead writer's parts** (version 2). A writer killed after its last
+  ``persist()`` may have had up to ``parts_in_flight`` parts on the wire, numbered past the handle's,
+  and the store can still take them after another process has recovered the handle: on S3 a late one
+  would replace the recovered stream's part of that number, its completion would fail, and every
+  later handle naming that part would stay stale. A recovered stream therefore numbers its parts past
+  every part the store lists plus that many (S3 only asks for ascending numbers, so parts may have
+  gaps); the handle records ``parts_in_flight`` for the recovering process (absent: its own bound).
 * **Two kinds, one shape** (as Flink's ``S3Recoverable`` serves as both): ``resume`` (from
   ``persist()``: upload id, finished parts, and the tail below the part size as a temporary object)
   and ``commit`` (from ``close_for_commit()``: every byte is in a part, no tail).
@@ -35,6 +43,7 @@ False
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
@@ -58,7 +67,9 @@ __all__ = [
 ]
 
 HANDLE_FORMAT = "s3conf-recoverable"
-HANDLE_VERSION = 1
+HANDLE_VERSION = 2
+#: Versions this module reads: 1 (parts numbered 1..N) and 2 (ascending numbers, ``parts_in_flight``).
+READABLE_VERSIONS = (1, 2)
 
 HandleKind = Literal["resume", "commit"]
 
@@ -107,6 +118,7 @@ class RecoverableHandle:
     tail: TailObject | None = None
     temp_keys: tuple[str, ...] = field(default=())
     checksum_algorithm: str | None = None
+    parts_in_flight: int | None = None
 
     @property
     def size(self) -> int:
@@ -136,7 +148,7 @@ class RecoverableHandle:
             "tail": tail,
             "temp_keys": list(self.temp_keys),
             "size": self.size,
-        }
+        } | ({"parts_in_flight": self.parts_in_flight} if self.parts_in_flight is not None else {})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> RecoverableHandle:
@@ -163,10 +175,10 @@ class RecoverableHandle:
                 f"expected {HANDLE_FORMAT!r}"
             )
         version = document.get("version")
-        if version != HANDLE_VERSION or isinstance(version, bool):
+        if version not in READABLE_VERSIONS or isinstance(version, bool):
             raise InvalidHandleError(
-                f"unsupported recoverable handle version {shown(version)}: this s3conf reads version "
-                f"{HANDLE_VERSION}"
+                f"unsupported recoverable handle version {shown(version)}: this s3conf reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}"
             )
         kind = _field(document, "kind", str)
         if kind not in ("resume", "commit"):
@@ -175,10 +187,19 @@ class RecoverableHandle:
             )
         parts = tuple(_part(entry) for entry in _field(document, "parts", list))
         numbers = [part.number for part in parts]
-        if numbers != list(range(1, len(parts) + 1)):
+        if version == 1 and numbers != list(range(1, len(parts) + 1)):
             raise InvalidHandleError(
-                f"recoverable handle parts must be numbered 1..N in order, got {numbers}"
+                f"recoverable handle (version 1) parts must be numbered 1..N in order, got {numbers}"
             )
+        if any(later <= earlier for earlier, later in itertools.pairwise(numbers)):
+            raise InvalidHandleError(f"recoverable handle parts must be in ascending order, got {numbers}")
+        in_flight = None
+        if document.get("parts_in_flight") is not None:  # absent: the recovering writer's own bound
+            in_flight = _field(document, "parts_in_flight", int)
+            if not 1 <= in_flight <= MAX_PARTS:
+                raise InvalidHandleError(
+                    f"recoverable handle parts_in_flight = {in_flight}: expected 1..{MAX_PARTS}"
+                )
         tail_entry = document.get("tail")
         tail = None
         if tail_entry is not None:
@@ -210,6 +231,7 @@ class RecoverableHandle:
             tail,
             tuple(temp_keys),
             algorithm,
+            in_flight,
         )
         declared = document.get("size", handle.size)
         if declared != handle.size:

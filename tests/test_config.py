@@ -69,6 +69,7 @@ DEFAULTS = [
     ("s3.spi.write.max-parts-in-flight", 8),
     ("s3.spi.write.spool", False),
     ("s3.spi.recoverable.temp-prefix", None),
+    ("s3.spi.recoverable.part-number-gaps", True),
     ("s3.spi.read.max-inflight-bytes", 256 * MiB),
     ("s3.connection.maximum", 64),
     ("s3.s5cmd.path", None),

@@ -50,6 +50,25 @@ def test_a_handle_without_checksums_round_trips() -> None:
     assert "checksum" not in json.loads(plain.to_json())["parts"][0]
 
 
+def test_a_recovered_streams_handle_with_gaps_and_its_bound_round_trips() -> None:
+    gapped = RecoverableHandle(
+        "commit", "b", "k", "u", (UploadedPart(1, '"a"', 5), UploadedPart(7, '"b"', 3)), parts_in_flight=4
+    )
+    assert RecoverableHandle.from_json(gapped.to_json()) == gapped
+    assert json.loads(gapped.to_json())["parts_in_flight"] == 4
+
+
+def test_a_version_1_handle_is_still_read() -> None:
+    """As the release before part-number gaps wrote it: no ``parts_in_flight``, parts 1..N."""
+    text = (
+        '{"bucket":"b","checksum_algorithm":null,"format":"s3conf-recoverable","key":"k","kind":"commit",'
+        '"parts":[{"etag":"\\"a\\"","number":1,"size":5}],"size":5,"tail":null,"temp_keys":[],'
+        '"upload_id":"u","version":1}'
+    )
+    handle = RecoverableHandle.from_json(text)
+    assert (handle.parts, handle.parts_in_flight) == ((UploadedPart(1, '"a"', 5),), None)
+
+
 def _changed(**fields: object) -> str:
     document = json.loads(HANDLE.to_json())
     document.update(fields)
@@ -61,12 +80,16 @@ def _changed(**fields: object) -> str:
     [
         ("{not json", "{not json"),
         ("[1, 2]", "[1, 2]"),
-        (_changed(version=2), "version 2"),
+        (_changed(version=3), "version 3"),
+        (_changed(version=0), "version 0"),
         (_changed(version=True), "version True"),
         (_changed(format="flink-s3"), "flink-s3"),
         (_changed(kind="pause"), "pause"),
         (_changed(upload_id=""), "upload_id"),
-        (_changed(parts=[{"number": 2, "etag": '"x"', "size": 5}]), r"\[2\]"),
+        (_changed(version=1, parts=[{"number": 2, "etag": '"x"', "size": 5}]), r"version 1\) .*\[2\]"),
+        (_changed(parts=[{"number": n, "etag": '"x"', "size": 5} for n in (1, 9, 9)]), r"\[1, 9, 9\]"),
+        (_changed(parts_in_flight=0), "parts_in_flight = 0"),
+        (_changed(parts_in_flight="4"), "parts_in_flight"),
         (_changed(parts=[{"number": 1, "etag": '"x"', "size": -5}]), "-5"),
         (_changed(size=3), "size = 3"),
         (_changed(tail="dir/x"), "dir/x"),
@@ -79,11 +102,15 @@ def _changed(**fields: object) -> str:
         "not-json",
         "not-object",
         "future-version",
+        "version-0",
         "bool-version",
         "other-format",
         "bad-kind",
         "empty-upload-id",
-        "parts-not-from-1",
+        "v1-parts-not-from-1",
+        "parts-not-ascending",
+        "parts-in-flight-zero",
+        "parts-in-flight-not-int",
         "negative-size",
         "size-mismatch",
         "tail-not-object",

@@ -48,6 +48,7 @@ CAPABILITY_NAMES = (
     "auth_enforced",
     "bucket_lifecycle",
     "flat_namespace",
+    "part_number_gaps",
 )
 
 

@@ -37,7 +37,10 @@ def multipart_target(target: Any, bucket: str) -> Iterator[Any]:
 
 def writer_for(target: Any, bucket: str) -> RecoverableWriter:
     """A recoverable writer on a new file system and client: what a recovering process builds."""
-    config = S3Config(multipart_part_size=MIN_PART_SIZE)
+    config = S3Config(
+        multipart_part_size=MIN_PART_SIZE,
+        recoverable_part_number_gaps=target.capabilities.part_number_gaps,
+    )
     client = new_client(target.endpoint, config)
     return S3FileSystem(bucket, endpoint=target.endpoint, config=config, client=client).recoverable_writer()
 
@@ -214,6 +217,37 @@ def test_a_handle_whose_part_was_replaced_is_stale(
         refusal = ""
         assert body_at(s3_client, bucket, KEY) == data
     assert refusal == "" or "part 1" in refusal
+
+
+def test_a_late_part_of_the_dead_writer_never_replaces_a_part_of_the_recovered_stream(
+    multipart_target: Any, s3_client: Any, bucket: str
+) -> None:
+    """The writer that persisted the handle dies with part 2 on the wire, and the store takes it only
+    after another process has recovered the handle and written on. Where parts may have gaps the
+    recovered stream numbered its parts past it, so the late part is left out of the object; a store
+    that wants parts 1..N refuses to replace a part, so there the late part is refused."""
+    before, after = os.urandom(MIN_PART_SIZE + 99), os.urandom(MIN_PART_SIZE + 7)
+    stream = writer_for(multipart_target, bucket).open(KEY)
+    stream.write(before)
+    handle_json = stream.persist().to_json()
+    stream.close()
+    handle = RecoverableHandle.from_json(handle_json)
+    assert handle.parts_in_flight == 8  # the default s3.spi.write.max-parts-in-flight
+
+    committer = writer_for(multipart_target, bucket).recover(handle_json)
+    committer.write(after)
+    committed = committer.close_for_commit()
+    late = {"Bucket": bucket, "Key": KEY, "UploadId": handle.upload_id, "PartNumber": 2}
+    numbers = [part.number for part in committed.handle.parts]
+    if multipart_target.capabilities.part_number_gaps:
+        s3_client.upload_part(Body=b"z" * MIN_PART_SIZE, **late)
+        assert numbers == [1, 10, 11]  # past part 1 and the 8 parts the dead writer may have in flight
+    else:
+        with pytest.raises(ClientError):
+            s3_client.upload_part(Body=b"z" * MIN_PART_SIZE, **late)
+        assert numbers == [1, 2, 3]
+    assert committed.commit() == "completed"
+    assert body_at(s3_client, bucket, KEY) == before + after
 
 
 def test_a_commit_whose_upload_is_gone_checks_what_is_at_the_key(

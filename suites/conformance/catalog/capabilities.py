@@ -144,6 +144,26 @@ def _flat_namespace(ctx: CheckContext) -> bool:
         return False
 
 
+def _part_number_gaps(ctx: CheckContext) -> bool:
+    key = ctx.key("mpu")
+    first, last = b"g" * (5 * 1024 * 1024), b"after a gap"  # every part but the last is at least 5 MiB
+    upload = ctx.client.create_multipart_upload(Bucket=ctx.bucket, Key=key)["UploadId"]
+    try:
+        parts = [
+            {"PartNumber": number, "ETag": ctx.client.upload_part(
+                Bucket=ctx.bucket, Key=key, UploadId=upload, PartNumber=number, Body=body)["ETag"]}
+            for number, body in ((1, first), (5, last))
+        ]  # fmt: skip
+        ctx.client.complete_multipart_upload(
+            Bucket=ctx.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+        )
+    except ClientError:
+        with contextlib.suppress(ClientError):
+            ctx.client.abort_multipart_upload(Bucket=ctx.bucket, Key=key, UploadId=upload)
+        return False
+    return ctx.read(key) == first + last
+
+
 PROBES: dict[str, tuple[Probe, Source, str]] = {
     "conditional_writes": (
         _conditional_writes,
@@ -194,6 +214,14 @@ PROBES: dict[str, tuple[Probe, Source, str]] = {
         _flat_namespace,
         guide("object-keys", "Naming Amazon S3 objects: the Amazon S3 data model is a flat structure"),
         "an object d and an object d/child coexist",
+    ),
+    "part_number_gaps": (
+        _part_number_gaps,
+        guide(
+            "mpuoverview",
+            "Multipart upload process: the part numbers you choose need not be consecutive (1, 5, 14)",
+        ),
+        "parts 1 and 5 complete into one object holding both, in order",
     ),
 }
 
