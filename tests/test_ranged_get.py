@@ -301,6 +301,13 @@ def test_a_cancelled_read_stops_before_the_next_chunk() -> None:
     assert answer.body.closed
 
 
+def test_abort_leaves_a_body_without_a_socket_alone() -> None:
+    """Only a body read from a socket has something to shut down; any other body reads on unharmed."""
+    answer = RangedResponse(response(b"abcd", "bytes 0-3/4"), "b", "k")
+    answer.abort()
+    assert _read(answer, 0, 4) == (b"abcd", [4])
+
+
 def test_a_complete_empty_body_is_drained_not_closed() -> None:
     answer = RangedResponse(response(b"", "", 200), "b", "k")
     assert _read(answer, 0, 0) == (b"", [])
