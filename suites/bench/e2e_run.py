@@ -336,6 +336,7 @@ def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) ->
         "GETs/HEADs/bytes are counted on the wire (botocore events) for s3x and the limits; n/a for peers.",
         "`s3x:adaptive` is the default configuration spelled out: its ratio to `s3x:default` is the noise "
         "of this run, and a policy 'fastest' by less than that is no recommendation.",
+        *(f"Note: {note}" for note in run.notes),
         "",
         "## Summary: the default against the peers (paired ratios, above 1: s3x:default is faster)",
         "",

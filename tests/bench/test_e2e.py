@@ -58,3 +58,9 @@ def test_fsspec_parquet_planning_runs_only_on_fsspec_file_systems() -> None:
     assert _applies(s3x, "fsspec-projection")
     assert not _applies(pyarrow, "fsspec-projection")
     assert _applies(pyarrow, "pandas-projection")
+
+
+def test_the_runs_notes_head_the_page() -> None:
+    samples = [_sample("s3x:default", 0, 1.0)]
+    run = RunInfo(command="s3conf bench --e2e", target="moto", seed=1, repeats=1, notes=("3 repeats.",))
+    assert "Note: 3 repeats." in e2e_markdown(run, samples, []).split("## Summary")[0]
