@@ -5,10 +5,12 @@ of the range (profiled with cProfile/py-spy, see the commit that added this modu
 assembly (twice per call), endpoint-ruleset resolution, parameter validation and serialisation, about
 ten event emissions, header parsing into a model (``Last-Modified`` through dateutil), then the signing.
 A reader sends many GETs for one object that differ only in ``Range`` and the time of signing, so it
-pays that once: the first GET of an object through a client goes through botocore entirely (endpoint
-rules, region redirects, user agent, every handler), its final prepared request is captured on the way
-out (``before-send``), and later GETs of that object through that client, by the same reader or the
-next one (a pandas call opens a Parquet file twice), copy it with a new ``Range``/``If-Match``:
+pays that once: the first GET of a reader goes through botocore entirely (endpoint rules, region
+redirects, user agent, every handler), its final prepared request is captured on the way out
+(``before-send``), and later GETs of the same reader copy it with a new ``Range``/``If-Match``.
+(Sharing what one reader learned with the next reader of the object through the same client was
+tried: the short soak then found sockets to a faulty proxy left open after the client was closed, so
+each reader learns for itself.)
 
 * **Signing** is botocore's own: the client's :class:`~botocore.signers.RequestSigner` signs each copy
   (credentials refreshed as usual, ``choose-signer``/``before-sign`` handlers run), so session tokens,
@@ -41,8 +43,6 @@ import http.client
 import socket
 import threading
 import time
-import weakref
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -87,10 +87,6 @@ _capture = threading.local()
 _registered: set[int] = set()
 _registered_lock = threading.Lock()
 
-#: Objects per client whose captured GET is remembered for the next reader of the same object.
-LEARNED_PER_CLIENT = 256
-_learned: weakref.WeakKeyDictionary[Any, OrderedDict[tuple[str, str], _Learned]] = weakref.WeakKeyDictionary()
-
 
 def _on_send(request: Any, **_: Any) -> None:
     slot = getattr(_capture, "slot", None)
@@ -108,8 +104,8 @@ class _Template:
 
 
 class _Learned:
-    """What the GETs of one object through one client have taught: the captured request, the verified
-    fast signer and the connection pool. Shared by every :class:`DirectGet` of that (client, object)."""
+    """What the GETs of one object by one reader have taught: the captured request, the verified fast
+    signer and the connection pool."""
 
     __slots__ = ("checked", "connect_timeout", "fast", "pool", "target", "template")
 
@@ -122,30 +118,8 @@ class _Learned:
         self.connect_timeout: float | None = None
 
 
-def _learned_for(client: Any, bucket: str, key: str) -> _Learned:
-    """The shared record of ``client``'s GETs of ``bucket/key`` (a private one if the client is not
-    weak-referenceable). At most :data:`LEARNED_PER_CLIENT` objects are kept per client, least recently
-    opened forgotten first, and none outlives its client."""
-    with _registered_lock:
-        try:
-            known = _learned.get(client)
-            if known is None:
-                known = _learned[client] = OrderedDict()
-        except TypeError:
-            return _Learned()
-        found = known.get((bucket, key))
-        if found is None:
-            found = known[(bucket, key)] = _Learned()
-            while len(known) > LEARNED_PER_CLIENT:
-                known.popitem(last=False)
-        else:
-            known.move_to_end((bucket, key))
-        return found
-
-
 class DirectGet:
-    """Ranged GETs of one object: the first (of any reader, through this client) through
-    ``client.get_object``, the rest re-signed copies.
+    """Ranged GETs of one object: the first through ``client.get_object``, the rest re-signed copies.
 
     Args:
         client: the reader's boto3 client.
@@ -165,10 +139,7 @@ class DirectGet:
             and getattr(signer, "signature_version", None) in _SIGNERS
             and getattr(endpoint, "http_session", None) is not None
         )
-        # Shared with every other reader of this object through this client: a pandas call opens the file
-        # twice (and asks for its footer before that), and each open paid botocore's call pipeline for
-        # its first GET (3-4 ms of CPU) and botocore's signer for its second.
-        self._learned = _learned_for(client, bucket, key) if self._usable else _Learned()
+        self._learned = _Learned()
         if self._usable:
             with _registered_lock:
                 if id(client) not in _registered:

@@ -353,8 +353,6 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         fs = self._fs(where)
         key = fs._key("/" + where.key)
         try:
-            # Through DirectGet, so the readers that follow (pyarrow opens the file twice) reuse what this
-            # first GET taught it instead of paying botocore's call pipeline again.
             direct = DirectGet(fs.client, where.bucket, key)
             response = direct.get_object(f"bytes=-{MAX_TAIL}", None, fs.config.operation_timeout)
             got = RangedResponse(response, where.bucket, key)

@@ -80,27 +80,3 @@ def test_gets_after_the_first_skip_botocore_call_pipeline_but_not_the_wire_event
         assert reader._direct.path == "connection"
     assert events == {"before-call": 1, "before-send": len(offsets), "after-call": len(offsets)}
     assert received == len(offsets) * 5 * KiB
-
-
-def test_the_next_reader_of_an_object_reuses_what_the_first_one_learned(target: Any, bucket: str) -> None:
-    """pandas opens a Parquet file twice: only the first GET of the object pays botocore's call pipeline."""
-    config = S3Config(read_policy="random", read_min_fetch=4 * KiB)
-    client = new_client(target.endpoint, config)
-    data = random.Random(9).randbytes(256 * KiB)
-    client.put_object(Bucket=bucket, Key="obj", Body=data)
-    client.put_object(Bucket=bucket, Key="other", Body=data[::-1])
-    calls: Counter[str] = Counter()
-
-    def count(event_name: str, **_: Any) -> None:
-        calls[event_name.split(".", maxsplit=1)[0]] += 1
-
-    for event in ("before-call.s3.GetObject", "before-send.s3.GetObject"):
-        client.meta.events.register(event, count)
-    for offset in (0, 100 * KiB, 200 * KiB):
-        with S3Reader(client, bucket, "obj", config=config) as reader:
-            reader.seek(offset)
-            assert reader.read(5 * KiB) == data[offset : offset + 5 * KiB]
-    with S3Reader(client, bucket, "other", config=config) as other:  # another object: learned anew
-        assert other.read(5 * KiB) == data[::-1][: 5 * KiB]
-        assert other._direct.path == "session"  # its next GET re-signed, checked against botocore once
-    assert calls == {"before-call": 2, "before-send": 4}
