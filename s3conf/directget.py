@@ -221,9 +221,10 @@ class DirectGet:
             "Body": body,
             "ETag": headers.get("etag"),
             "ContentRange": headers.get("content-range"),
-            "ContentLength": int(length) if length is not None else 0,
             "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": headers},
         }
+        if length is not None:  # as botocore: absent when the header is (a chunked answer)
+            parsed["ContentLength"] = int(length)
         client.meta.events.emit(
             "after-call.s3.GetObject", http_response=None, parsed=parsed, model=model, context={}
         )

@@ -115,7 +115,9 @@ class RangedResponse:
     """The parts of a GET response the reader needs: body, ETag, and where the body sits in the object.
 
     Raises:
-        TransferError: the response has no usable ``Content-Range`` (and is not a plain ``200``).
+        TransferError: the response has no usable ``Content-Range`` (and is not a plain ``200``), or is
+            a plain ``200`` without ``Content-Length`` (a chunked whole body, whose size nothing vouches
+            for: read as it came, a cut-short body would pass as a smaller object).
     """
 
     def __init__(self, response: dict[str, Any], bucket: str, key: str) -> None:
@@ -132,9 +134,16 @@ class RangedResponse:
             self.last = int(match.group(2))
             self.total = int(match.group(3))
         elif status == 200 and not header:
+            length = response.get("ContentLength")
+            if length is None:
+                self.body.close()
+                raise TransferError(
+                    errno.EIO, "whole-object answer (200) without Content-Length: its size cannot be checked",
+                    f"s3://{bucket}/{key}",
+                )  # fmt: skip
             self.full_body = True
             self.first = 0
-            self.total = int(response.get("ContentLength", 0))
+            self.total = int(length)
             self.last = self.total - 1
         else:
             self.body.close()

@@ -143,6 +143,20 @@ def test_an_unusable_content_range_is_refused_and_the_body_closed(
     assert answer["Body"].closed
 
 
+def test_a_whole_body_without_content_length_is_refused_not_read_as_empty() -> None:
+    """A chunked ``200`` has no size to check the body against: it once passed as an empty object."""
+    answer = response(b"x" * 100, None, 200)
+    del answer["ContentLength"]
+    with pytest.raises(TransferError) as raised:
+        RangedResponse(answer, "b", "k")
+    assert (raised.value.errno, raised.value.filename) == (errno.EIO, "s3://b/k")
+    assert (
+        raised.value.strerror
+        == "whole-object answer (200) without Content-Length: its size cannot be checked"
+    )
+    assert answer["Body"].closed
+
+
 CHECKS = [
     # (Content-Range, its ETag, requested, first response's size and ETag, errno or None, message)
     ("bytes 0-9/100", '"e1"', ByteRange(0, 10), None, None, None, None),
