@@ -35,7 +35,6 @@ GET without a body. Anything else keeps every GET on ``client.get_object``.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import email.parser
 import hashlib
 import hmac
@@ -57,7 +56,6 @@ from botocore.exceptions import (
 )
 from botocore.hooks import first_non_none_response
 from botocore.response import StreamingBody
-from botocore.utils import parse_timestamp
 from urllib3 import HTTPConnectionPool
 from urllib3.util.timeout import Timeout
 
@@ -66,7 +64,7 @@ from s3conf.client import enter_call
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["DirectBody", "DirectGet", "last_modified"]
+__all__ = ["DirectBody", "DirectGet"]
 
 #: Headers of the captured request that belong to one request only (set again for each copy).
 _PER_REQUEST = frozenset(
@@ -103,21 +101,6 @@ class _Template:
         self.context = context
 
 
-class _Learned:
-    """What the GETs of one object by one reader have taught: the captured request, the verified fast
-    signer and the connection pool."""
-
-    __slots__ = ("checked", "connect_timeout", "fast", "pool", "target", "template")
-
-    def __init__(self) -> None:
-        self.template: _Template | None = None
-        self.fast: _FastSigner | None = None
-        self.checked = False  # whether the fast signer was compared with botocore's yet
-        self.pool: HTTPConnectionPool | None = None
-        self.target = ""
-        self.connect_timeout: float | None = None
-
-
 class DirectGet:
     """Ranged GETs of one object: the first through ``client.get_object``, the rest re-signed copies.
 
@@ -131,6 +114,12 @@ class DirectGet:
         self._client: Any = client
         self._bucket = bucket
         self._key = key
+        self._template: _Template | None = None
+        self._fast: _FastSigner | None = None
+        self._checked = False  # whether the fast signer was compared with botocore's yet
+        self._pool: HTTPConnectionPool | None = None
+        self._target = ""
+        self._connect_timeout: float | None = None
         meta: Any = getattr(client, "meta", None)
         signer: Any = getattr(client, "_request_signer", None)
         endpoint: Any = getattr(client, "_endpoint", None)
@@ -139,7 +128,6 @@ class DirectGet:
             and getattr(signer, "signature_version", None) in _SIGNERS
             and getattr(endpoint, "http_session", None) is not None
         )
-        self._learned = _Learned()
         if self._usable:
             with _registered_lock:
                 if id(client) not in _registered:
@@ -149,16 +137,15 @@ class DirectGet:
     @property
     def ready(self) -> bool:
         """Whether the next GET can skip botocore's call pipeline."""
-        return self._learned.template is not None
+        return self._template is not None
 
     @property
     def path(self) -> str:
         """How the next GET is made: ``botocore``, ``session`` (re-signed, botocore's HTTP session) or
         ``connection`` (re-signed by the verified fast signer, on a pooled connection)."""
-        if self._learned.template is None:
+        if self._template is None:
             return "botocore"
-        learned = self._learned
-        return "connection" if learned.fast is not None and learned.pool is not None else "session"
+        return "connection" if self._fast is not None and self._pool is not None else "session"
 
     def get_object(self, range_header: str, if_match: str | None, operation_timeout: float) -> dict[str, Any]:
         """One ranged GET; through botocore until a request has been captured, then directly.
@@ -172,7 +159,7 @@ class DirectGet:
             botocore.exceptions.ClientError: the store answered with an error (modelled, as botocore's).
             botocore.exceptions.BotoCoreError: the request got no answer.
         """
-        template = self._learned.template
+        template = self._template
         if template is None:
             return self._through_botocore(range_header, if_match)
         enter_call(operation_timeout)
@@ -181,7 +168,7 @@ class DirectGet:
         if if_match is not None:
             headers["If-Match"] = if_match
         client = self._client
-        fast = self._learned.fast
+        fast = self._fast
         if fast is not None:
             fast.sign(headers, client._request_signer._credentials.get_frozen_credentials(), _now())
         else:
@@ -196,7 +183,7 @@ class DirectGet:
         )
         events = client.meta.events
         answered = first_non_none_response(events.emit("before-send.s3.GetObject", request=prepared))
-        pool = self._learned.pool
+        pool = self._pool
         if answered is None and fast is not None and pool is not None:
             response, body = self._send(pool, prepared, fast.host)
             return self._answer(response.status, response.headers, body, response.read)
@@ -239,9 +226,9 @@ class DirectGet:
             name: value.decode("utf-8") if isinstance(value, bytes) else value
             for name, value in request.headers.items()
         }
-        if not self._learned.checked:
-            self._learned.checked = True
-            self._learned.fast = self._verified_signer(headers, signed, template.url)
+        if not self._checked:
+            self._checked = True
+            self._fast = self._verified_signer(headers, signed, template.url)
         return signed
 
     def _verified_signer(
@@ -263,7 +250,7 @@ class DirectGet:
         fast.sign(mine, self._client._request_signer._credentials.get_frozen_credentials(), date)
         if mine["Authorization"] != authorization:
             return None
-        self._learned.pool, self._learned.target = self._connection_pool(url)
+        self._pool, self._target = self._connection_pool(url)
         return fast
 
     def _connection_pool(self, url: str) -> tuple[HTTPConnectionPool | None, str]:
@@ -279,7 +266,7 @@ class DirectGet:
             return None, ""
         timeout = pool.timeout
         connect = timeout.connect_timeout if isinstance(timeout, Timeout) else None
-        self._learned.connect_timeout = connect if isinstance(connect, int | float) else None
+        self._connect_timeout = connect if isinstance(connect, int | float) else None
         parts = urlsplit(url)
         return pool, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
@@ -293,12 +280,12 @@ class DirectGet:
         Transport failures are raised as the botocore exceptions the client's own session raises, so the
         reader retries and words them as before.
         """
-        head = _request_head(self._learned.target, host, prepared.headers.items())
+        head = _request_head(self._target, host, prepared.headers.items())
         connection: Any = pool._get_conn()
         connected = connection.sock is not None
         try:
-            if self._learned.connect_timeout is not None:
-                connection.timeout = self._learned.connect_timeout
+            if self._connect_timeout is not None:
+                connection.timeout = self._connect_timeout
             if connection.sock is None:
                 connection.connect()
             read_timeout = (prepared.context or {}).get("read_timeout")
@@ -355,18 +342,8 @@ class DirectGet:
             for name, value in prepared.headers.items()
             if name.lower() not in _PER_REQUEST
         }
-        self._learned.template = _Template(prepared.url, headers, dict(prepared.context or {}))
-        self._learned.checked = authorization is None  # unsigned: botocore's signer (a no-op) stays
-
-
-def last_modified(parsed: dict[str, Any]) -> datetime.datetime | None:
-    """``LastModified`` of a GET's answer: botocore's (a path through ``client.get_object``), or parsed
-    the same way from the ``Last-Modified`` header (the direct path leaves it out: few GETs need it)."""
-    if parsed.get("LastModified") is not None:
-        found: datetime.datetime = parsed["LastModified"]
-        return found
-    value = parsed.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("last-modified")
-    return parse_timestamp(value) if value else None
+        self._template = _Template(prepared.url, headers, dict(prepared.context or {}))
+        self._checked = authorization is None  # unsigned: botocore's signer (a no-op) stays
 
 
 def _signed_host(parts: Any) -> str:

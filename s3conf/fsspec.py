@@ -65,7 +65,6 @@ from fsspec.utils import isfilelike, stringify_path
 
 from s3conf.client import make_client, translate_error
 from s3conf.config import current_overrides
-from s3conf.directget import DirectGet, last_modified
 from s3conf.endpoint import Endpoint
 from s3conf.errors import InvalidURIError, ObjectExistsError, ObjectNotFoundError, TransferError
 from s3conf.fetchpool import fetch_worker_count
@@ -353,8 +352,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         fs = self._fs(where)
         key = fs._key("/" + where.key)
         try:
-            direct = DirectGet(fs.client, where.bucket, key)
-            response = direct.get_object(f"bytes=-{MAX_TAIL}", None, fs.config.operation_timeout)
+            response = dict(fs.client.get_object(Bucket=where.bucket, Key=key, Range=f"bytes=-{MAX_TAIL}"))
             got = RangedResponse(response, where.bucket, key)
         except (ClientError, BotoCoreError, TransferError):
             return None
@@ -369,7 +367,7 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             got.body.close()
         if got.first + len(data) != got.total:
             return None
-        facts = ObjectFacts(got.total, got.etag, last_modified(response), got.first, bytes(data))
+        facts = ObjectFacts(got.total, got.etag, response.get("LastModified"), got.first, bytes(data))
         self._metadata.put(self._facts_key(where), facts)
         return _file_entry(where, facts)
 
