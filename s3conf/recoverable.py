@@ -56,11 +56,9 @@ from s3conf.errors import (
     InvalidHandleError,
     S3ConfError,
     StaleHandleError,
-    TransferError,
 )
 from s3conf.fetchpool import FetchPool
 from s3conf.multipart import (
-    MAX_PARTS,
     MultipartUpload,
     PartRunner,
     PendingUpload,
@@ -451,11 +449,6 @@ class RecoverableStream:
 
     def _submit(self, body: bytes) -> None:
         number = self._next_part
-        if number > MAX_PARTS:
-            raise TransferError(
-                f"part {number} of s3://{self._upload.bucket}/{self._upload.key} is past S3's limit of "
-                f"{MAX_PARTS} parts (each recovery skips the part numbers a dead writer may still send)"
-            )
         self._next_part += 1
         self._submitted_any = True
         self._bytes_in_parts += len(body)
