@@ -18,8 +18,9 @@ past ``max_inflight_bytes``; demand fetches may, by the bytes being fetched on d
 first drops the reader's fragments outside its new window, so R readers hold at most
 ``max_inflight_bytes + R x F``, F the largest single fetch their read policy makes (the fragment size S
 under ``sequential``; a small object read whole under ``adaptive``), plus at most
-``reader.SPARE_FRAGMENTS x S`` idle bytes per reader: buffers of dropped fragments kept for its next
-fetches, which hold no data and no request. A hard limit that made demand
+``max_inflight_bytes / SPARE_SHARE`` idle bytes in the pool, whatever the number of readers: buffers of
+dropped fragments kept for the next fetches of any reader (:mod:`s3conf.sparebuffers`), which hold no
+data and no request. A hard limit that made demand
 fetches wait would deadlock a program that reads several files in turn from one thread while each holds
 fragments; ``suites/fileaccess/test_reader_budget.py`` measures the bound with 64 readers and a
 4-fragment budget.
@@ -47,6 +48,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from s3conf.sparebuffers import SpareBuffers
+
 if TYPE_CHECKING:
     from s3conf.config import S3Config
 
@@ -55,6 +58,9 @@ T = TypeVar("T")
 #: Upper bound on fetch threads, whatever ``s3.connection.maximum`` says: past this, more threads in
 #: one Python process only add GIL contention, not throughput.
 MAX_FETCH_WORKERS = 64
+
+#: Idle buffers the pool keeps for its readers' next fetches: at most this fraction of the budget.
+SPARE_SHARE = 4
 
 
 def fetch_worker_count(config: S3Config) -> int:
@@ -111,6 +117,8 @@ class FetchPool:
         self.max_workers = max_workers
         self.max_inflight_bytes = max_inflight_bytes
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="s3conf-fetch")
+        #: Buffers of dropped fragments, for the next fetch of the same length by any of the pool's readers.
+        self.spares = SpareBuffers(max_bytes=max_inflight_bytes // SPARE_SHARE)
         self._lock = threading.Lock()
         self._prefetch = 0
         self._demand = 0
@@ -191,8 +199,10 @@ class FetchPool:
             )
 
     def close(self) -> None:
-        """Stop the threads after the queued work; for private pools (the shared one lives on)."""
+        """Stop the threads after the queued work and forget the spare buffers; for private pools (the
+        shared one lives on)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self.spares.clear()
 
     def __enter__(self) -> FetchPool:
         return self

@@ -95,12 +95,9 @@ __all__ = ["CLOSE_GRACE_SECONDS", "FetchPool", "ReaderStats", "S3Reader", "polic
 #: The longest ``close()`` waits for running fetches to wind down before abandoning them.
 CLOSE_GRACE_SECONDS = 1.0
 
-#: Buffers of dropped fragments a reader keeps for its next fetches, in fragment sizes.
-SPARE_FRAGMENTS = 2
-
-#: Buffers smaller than this (and than a fragment) are not kept: the allocator hands out small blocks from
-#: memory it already holds (no fresh pages to fault in), and a random reader's records, each of its own
-#: length, would almost never be reused.
+#: Buffers smaller than this (and than a fragment) are not kept for reuse: the allocator hands out small
+#: blocks from memory it already holds (no fresh pages to fault in), and a random reader's records, each of
+#: its own length, would almost never be reused.
 SPARE_MIN = 256 * 1024
 
 #: Reads the policy sees: enough for the adaptive window to reach S x N by doubling.
@@ -214,8 +211,6 @@ class S3Reader(io.RawIOBase):
         self._size: int | None = None
         self._etag: str | None = None
         self._zombies: set[_Fragment] = set()
-        self._spare: dict[int, list[bytearray]] = {}  # buffers of dropped spans, by length, for new fetches
-        self._spare_bytes = 0
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self.stats = ReaderStats()
@@ -572,9 +567,7 @@ class S3Reader(io.RawIOBase):
         if hasattr(self, "_changed"):
             with self._changed:
                 for fragment in list(self._entries.values()):
-                    self._drop(fragment)
-                self._spare.clear()
-                self._spare_bytes = 0
+                    self._drop(fragment, recycle=True)  # the next reader's first fetches reuse the buffers
                 for fragment in self._zombies:
                     if fragment.response is not None:
                         fragment.response.abort()
@@ -629,43 +622,25 @@ class S3Reader(io.RawIOBase):
             self._zombies.add(fragment)
 
     def _keep_spare(self, fragment: _Fragment) -> None:
-        """Keep a dropped fragment's buffer for a later fetch of the same length (lock held).
+        """Hand a dropped fragment's buffer to the pool's spares, for any reader's next fetch (lock held).
 
-        A fresh fragment buffer costs a zero-fill and, once the allocator has given the memory back, a
-        page fault for every 4 KiB before the socket writes it; with a read-ahead window of many
-        fragments almost every buffer was fresh memory, about a third of the reader's CPU per GiB. The
-        buffer is reused only when nothing can still see it: ``read``/``readall`` join views of cached
+        The buffer is kept only when nothing can still see it: ``read``/``readall`` join views of cached
         fragments after the read-ahead may already have dropped them, and each view holds a reference,
         so any count above the two this function holds (``data`` and ``getrefcount``'s argument) leaves
-        the buffer to the garbage collector. At most :data:`SPARE_FRAGMENTS` fragment sizes of buffers
-        are kept (memory beyond S x N, released by ``close``), none under :data:`SPARE_MIN` unless S is.
+        the buffer to the garbage collector. Buffers under :data:`SPARE_MIN` (unless S is smaller) are
+        not worth keeping; :mod:`s3conf.sparebuffers` says why reuse matters and bounds what is kept.
         """
         data, fragment.data, fragment.buffer = fragment.data, None, None
         if data is None or sys.getrefcount(data) > 2:
             return
-        limit = SPARE_FRAGMENTS * self._fragment_size
-        if len(data) > limit or len(data) < min(SPARE_MIN, self._fragment_size):
-            return
-        self._spare.setdefault(len(data), []).append(data)
-        self._spare_bytes += len(data)
-        while self._spare_bytes > limit:  # make room: forget the smallest first (ramp-up pieces)
-            smallest = min(self._spare)  # every length held has a buffer: emptied ones are removed
-            kept = self._spare[smallest]
-            kept.pop(0)
-            if not kept:
-                del self._spare[smallest]
-            self._spare_bytes -= smallest
+        if len(data) >= min(SPARE_MIN, self._fragment_size):
+            self._pool.spares.keep(data)
 
     def _reuse(self, length: int) -> bytearray | None:
-        """A kept buffer of exactly ``length`` bytes, if there is one (lock held)."""
-        kept = self._spare.get(length)
-        if not kept:
-            return None
-        self._spare_bytes -= length
-        self.stats.add(buffers_recycled=1)
-        buffer = kept.pop()
-        if not kept:
-            del self._spare[length]
+        """A spare buffer of exactly ``length`` bytes, if the pool holds one."""
+        buffer = self._pool.spares.take(length)
+        if buffer is not None:
+            self.stats.add(buffers_recycled=1)
         return buffer
 
     def _finish(self, fragment: _Fragment, data: bytearray | None, error: BaseException | None) -> None:

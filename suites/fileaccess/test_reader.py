@@ -328,6 +328,26 @@ def test_dropped_fragment_buffers_are_reused_only_when_no_view_remains(
     assert reader.stats.peak_inflight_bytes <= 3 * S
 
 
+def test_a_new_reader_refills_the_buffers_the_last_one_dropped_and_reads_exact_bytes(
+    s3_client: Any, bucket: str, pool: FetchPool
+) -> None:
+    """The spares live in the pool, not the reader: the second file's first read-ahead window reuses the
+    first file's buffers (fresh ones cost a zero-fill and page faults), and its bytes are its own."""
+    first, second = payload(12 * S, seed=12), payload(12 * S, seed=13)
+    put(s3_client, bucket, "first", first)
+    put(s3_client, bucket, "second", second)
+    config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=4)
+    with S3Reader(s3_client, bucket, "first", config=config, pool=pool) as one:
+        assert read_blocks(one) == first
+    assert pool.spares.held_bytes > 0  # close handed its cached fragments' buffers to the pool
+    with S3Reader(s3_client, bucket, "second", config=config, pool=pool) as two:
+        assert read_blocks(two) == second
+    # Same plan, same fetches: only the first reader's first window was fresh memory.
+    assert two.stats.get_requests == one.stats.get_requests
+    assert two.stats.buffers_recycled > one.stats.buffers_recycled
+    assert pool.spares.held_bytes <= pool.spares.max_bytes
+
+
 def test_a_random_readers_spare_buffers_stay_bounded_whatever_the_lengths_it_reads(
     s3_client: Any, bucket: str, pool: FetchPool
 ) -> None:
@@ -343,5 +363,6 @@ def test_a_random_readers_spare_buffers_stay_bounded_whatever_the_lengths_it_rea
             offset = rng.randrange(len(data) - length)
             reader.seek(offset)
             assert reader.read(length) == data[offset : offset + length]
-            assert all(reader._spare.values())  # no length kept without a buffer
-            assert sum(length * len(kept) for length, kept in reader._spare.items()) <= 2 * 4 * S
+            kept = pool.spares.lengths()
+            assert all(kept.values())  # no length kept without a buffer
+            assert sum(length * count for length, count in kept.items()) <= pool.spares.max_bytes
