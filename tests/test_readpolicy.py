@@ -15,6 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from s3conf.config import S3Config
+from s3conf.reader import policy_config
 from s3conf.readpolicy import (
     Access,
     AdaptivePolicy,
@@ -32,6 +34,7 @@ KiB = 1024
 MiB = 1024 * KiB
 CONFIG = PolicyConfig(fragment_size=1 * MiB, fragment_number=4, min_fetch=16 * KiB, initial_window=256 * KiB)
 HISTORY = 32
+DEFAULTS = policy_config(S3Config())  # S = 5 MiB, N = 50, initial window 256 KiB
 
 
 @dataclass
@@ -413,7 +416,31 @@ def test_whole_fetches_only_the_pieces_the_read_touches() -> None:
 
 
 def test_a_window_cap_that_is_no_power_of_two_is_still_reached() -> None:
-    """S x N = 3 bytes with a 1-byte initial window: the window grows 1, 2, then 3 (not stuck at 2)."""
-    policy = AdaptivePolicy(PolicyConfig(fragment_size=1, fragment_number=3, min_fetch=1, initial_window=1))
+    """S x N = 5 bytes with a 1-byte initial window and 1-byte reads: the window starts at twice the
+    read and grows 2, 4, then 5 (not stuck at 4)."""
+    policy = AdaptivePolicy(PolicyConfig(fragment_size=1, fragment_number=5, min_fetch=1, initial_window=1))
     history = [Access(i, 1) for i in range(8)]
-    assert [policy.window(history[: i + 1]) for i in range(1, 8)] == [1, 2, 3, 3, 3, 3, 3]
+    assert [policy.window(history[: i + 1]) for i in range(1, 8)] == [2, 4, 5, 5, 5, 5, 5]
+
+
+@pytest.mark.parametrize(
+    ("read", "windows"),
+    [(1 * KiB, [256 * KiB, 512 * KiB, 1 * MiB]), (1 * MiB, [2 * MiB, 4 * MiB, 8 * MiB]),
+     (48 * MiB, [64 * MiB, 64 * MiB, 64 * MiB])],
+    ids=["small-reads-start-at-the-initial-window", "large-reads-start-at-twice-the-read", "capped"],
+)  # fmt: skip
+def test_the_adaptive_window_starts_at_twice_the_read_when_larger(read: int, windows: list[int]) -> None:
+    policy = AdaptivePolicy(DEFAULTS)
+    history = [Access(i * read, read) for i in range(4)]
+    assert [policy.window(history[: i + 1]) for i in range(1, 4)] == windows
+
+
+def test_adaptive_pieces_grow_to_a_quarter_of_a_large_window() -> None:
+    """The defaults (S = 5 MiB, window up to 64 MiB) read a long file ahead in 16 MiB GETs, four in flight:
+    fewer GETs than S-sized pieces, each of which costs a store like SeaweedFS a whole chunk read."""
+    replay = simulate(make_policy("adaptive", DEFAULTS), sequential_trace(256 * MiB, 1 * MiB), 256 * MiB)
+    steady = [s.length for p in replay.plans[12:] for s in p.prefetch]
+    assert len(steady) > 1
+    assert set(steady[:-1]) == {16 * MiB}
+    assert replay.bytes_fetched == 256 * MiB
+    assert replay.gets <= 30  # S-sized pieces would take 52 and more
