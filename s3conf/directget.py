@@ -7,7 +7,9 @@ ten event emissions, header parsing into a model (``Last-Modified`` through date
 A reader sends many GETs for one object that differ only in ``Range`` and the time of signing, so it
 pays that once: the first GET of a reader goes through botocore entirely (endpoint rules, region
 redirects, user agent, every handler), its final prepared request is captured on the way out
-(``before-send``), and later GETs of the same reader copy it with a new ``Range``/``If-Match``.
+(``before-send``), and later GETs of the same reader copy it with a new ``Range``/``If-Match``. GETs
+started while that first one is still in botocore (a read-ahead issued with the first read, when the size
+is already known) wait for it rather than each going through botocore too.
 (Sharing what one reader learned with the next reader of the object through the same client was
 tried: the short soak then found sockets to a faulty proxy left open after the client was closed, so
 each reader learns for itself.)
@@ -120,6 +122,8 @@ class DirectGet:
         self._pool: HTTPConnectionPool | None = None
         self._target = ""
         self._connect_timeout: float | None = None
+        self._learning = threading.Lock()  # held by the first GET while it captures the template
+        self._tried = False  # whether a first GET has been through botocore (learned or not)
         meta: Any = getattr(client, "meta", None)
         signer: Any = getattr(client, "_request_signer", None)
         endpoint: Any = getattr(client, "_endpoint", None)
@@ -160,6 +164,16 @@ class DirectGet:
             botocore.exceptions.BotoCoreError: the request got no answer.
         """
         template = self._template
+        if template is None and self._usable and not self._tried:
+            # GETs started while the first one is in botocore (a reader's read-ahead, issued at once) wait
+            # for its template rather than each paying botocore's 3-4 ms of CPU, all competing for the GIL.
+            with self._learning:
+                if self._template is None and not self._tried:
+                    try:
+                        return self._through_botocore(range_header, if_match)
+                    finally:
+                        self._tried = True
+            template = self._template
         if template is None:
             return self._through_botocore(range_header, if_match)
         enter_call(operation_timeout)

@@ -80,3 +80,30 @@ def test_gets_after_the_first_skip_botocore_call_pipeline_but_not_the_wire_event
         assert reader._direct.path == "connection"
     assert events == {"before-call": 1, "before-send": len(offsets), "after-call": len(offsets)}
     assert received == len(offsets) * 5 * KiB
+
+
+def test_gets_started_while_the_first_is_in_botocore_wait_for_its_template(target: Any, bucket: str) -> None:
+    """A reader that knows the size at once (the fsspec layer's remembered tail) starts its read-ahead with
+    its first GET; those GETs wait for the first one's captured request instead of each going through
+    botocore's call pipeline (3-4 ms of CPU apiece, all of them competing for the GIL)."""
+    piece = 64 * KiB
+    config = S3Config(read_policy="whole", fragment_size=piece, fragment_number=8)
+    client = new_client(target.endpoint, config)
+    data = random.Random(9).randbytes(8 * piece)
+    etag = client.put_object(Bucket=bucket, Key="obj", Body=data)["ETag"]
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.split(".", maxsplit=1)[0]] += 1
+
+    for event in ("before-call.s3.GetObject", "before-send.s3.GetObject"):
+        client.meta.events.register(event, count)
+    with (
+        FetchPool(max_workers=4, max_inflight_bytes=1 << 20) as pool,
+        S3Reader(client, bucket, "obj", config=config, pool=pool) as reader,
+    ):
+        reader.preload(len(data), etag, len(data) - KiB, data[-KiB:])
+        assert reader.read() == data
+        gets = reader.stats.get_requests
+    assert gets >= 7  # the pieces of [0, size - 1 KiB), in parallel
+    assert calls == {"before-call": 1, "before-send": gets}
