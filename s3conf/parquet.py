@@ -27,7 +27,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from s3conf.readpolicy import Access, Cached, Plan, ReadPolicy, Span, missing, pieces
+from s3conf.readpolicy import (
+    Access,
+    Cached,
+    Plan,
+    PolicyConfig,
+    ReadPolicy,
+    Span,
+    large_read_piece,
+    missing,
+    pieces,
+)
 
 __all__ = ["ParquetLayout", "ParquetPolicy", "footer_layout"]
 
@@ -196,7 +206,8 @@ class ParquetPolicy:
         """The read's own fetches and the next read's worth of bytes ahead; nothing dropped: pyarrow's I/O
         threads issue a scan's reads in any order, so bytes behind this read may be the next one's (the
         engine's S x N bound evicts what lies behind first)."""
-        piece = getattr(getattr(self.base, "config", None), "fragment_size", access.length) or access.length
+        config = getattr(self.base, "config", None)
+        piece = large_read_piece(config, access.length) if isinstance(config, PolicyConfig) else access.length
         ahead = Span(access.end, min(self.layout.data_end, access.end + access.length))
         held = [*cache, *(Cached(s.start, s.end) for s in plan.fetch)]
         prefetch = pieces(missing(ahead, held), piece) if ahead.length > 0 else ()

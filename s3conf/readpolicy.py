@@ -274,9 +274,24 @@ def _one_get(
     return (want,), tuple(Span(e.start, e.end) for e in overlapping)
 
 
-def _random_plan(access: Access, cache: Sequence[Cached], size: int | None, config: PolicyConfig) -> Plan:
+def large_read_piece(config: PolicyConfig, length: int) -> int:
+    """The pieces a read of ``length`` bytes is fetched in by ``adaptive``: S, or a quarter of a large read
+    (rounded up, so no sliver is left for a fifth GET; at most :data:`ADAPTIVE_MAX_PIECE`), so a 32 MiB read
+    (pyarrow's coalesced Parquet scan) is four GETs in parallel rather than seven, each of which costs
+    SeaweedFS a whole chunk read or two.
+
+    >>> config = PolicyConfig(fragment_size=5 * MiB, fragment_number=50)
+    >>> large_read_piece(config, 1 * MiB) // MiB, large_read_piece(config, 32 * MiB) // MiB
+    (5, 8)
+    """
+    return max(config.fragment_size, min(ADAPTIVE_MAX_PIECE, -(-length // 4)))
+
+
+def _random_plan(
+    access: Access, cache: Sequence[Cached], size: int | None, config: PolicyConfig, piece: int | None = None
+) -> Plan:
     """Fetch the read (at most one GET when it fits one), keep at most S x N bytes and N spans."""
-    fetch, replaced = _one_get(access, cache, size, config.min_fetch, config.fragment_size)
+    fetch, replaced = _one_get(access, cache, size, config.min_fetch, piece or config.fragment_size)
     kept = [e for e in cache if Span(e.start, e.end) not in replaced] if replaced else cache
     keep = Span(access.offset, access.end)
     over = _drop_over_cap(kept, keep, config.cache_bytes, config.fragment_number)
@@ -392,9 +407,9 @@ class AdaptivePolicy:
             return WholePolicy(config).plan(history, cache, size)
         window = self.window(history)
         piece = config.fragment_size
-        fetch = _demand(access, cache, size, config.min_fetch, piece)
+        fetch = _demand(access, cache, size, config.min_fetch, large_read_piece(config, access.length))
         if window == 0:
-            return _random_plan(access, cache, size, config)
+            return _random_plan(access, cache, size, config, large_read_piece(config, access.length))
         # Sequential: what lies behind the read is done with; keep the window full in whole pieces, so
         # each piece read is replaced by one new GET (whose buffer can be the one just dropped).
         drop = tuple(Span(e.start, e.end) for e in cache if e.end <= access.offset)

@@ -444,3 +444,20 @@ def test_adaptive_pieces_grow_to_a_quarter_of_a_large_window() -> None:
     assert set(steady[:-1]) == {16 * MiB}
     assert replay.bytes_fetched == 256 * MiB
     assert replay.gets <= 30  # S-sized pieces would take 52 and more
+
+
+@pytest.mark.parametrize(
+    ("name", "length", "gets"),
+    [("adaptive", 32 * MiB, 4), ("adaptive", 33 * MiB + 3, 4), ("adaptive", 1 * MiB, 1),
+     ("adaptive", 128 * MiB, 8), ("random", 32 * MiB, 7)],
+    ids=["adaptive-quarters", "adaptive-no-sliver", "adaptive-small-read", "adaptive-16MiB-cap",
+         "random-keeps-S"],
+)  # fmt: skip
+def test_a_large_read_after_a_seek_is_cut_into_few_pieces(name: str, length: int, gets: int) -> None:
+    """``adaptive`` cuts a large read (pyarrow's 32 MiB coalesced Parquet scan) into quarters of at least
+    S and at most 16 MiB, covering it exactly; ``random`` keeps S-sized pieces."""
+    plan = make_policy(name, DEFAULTS).plan((Access(7, length),), (), 512 * MiB)
+    assert len(plan.fetch) == gets
+    assert plan.fetch[0].start == 7
+    assert plan.fetch[-1].end == 7 + length
+    assert all(a.end == b.start for a, b in zip(plan.fetch, plan.fetch[1:], strict=False))
