@@ -634,11 +634,11 @@ class S3Reader(io.RawIOBase):
         if data is None or sys.getrefcount(data) > 2:
             return
         if len(data) >= min(SPARE_MIN, self._fragment_size):
-            self._pool.spares.keep(data)
+            self._pool.keep_spare(data)
 
     def _reuse(self, length: int) -> bytearray | None:
         """A spare buffer of exactly ``length`` bytes, if the pool holds one."""
-        buffer = self._pool.spares.take(length)
+        buffer = self._pool.take_spare(length)
         if buffer is not None:
             self.stats.add(buffers_recycled=1)
         return buffer

@@ -7,20 +7,23 @@ reader's CPU, most of it for the first read-ahead window of every newly opened f
 reuse buffers it had dropped itself, and a new reader starts with none. Keeping them in the fetch pool,
 which every reader of a configuration shares, lets the next file reuse what the last one dropped.
 
-The bound: at most ``max_bytes`` are held (the fetch pool passes a quarter of its in-flight budget), and
-the smallest buffers are forgotten first (ramp-up pieces are rarely asked for again). Which buffers are
-worth keeping at all is the reader's call (:data:`s3conf.reader.SPARE_MIN`).
+The bound is the caller's: :meth:`keep` and :meth:`trim` take the bytes that may be held, and the smallest
+buffers are forgotten first. The fetch pool holds its spares inside its in-flight budget (spares plus
+reserved bytes never exceed it), so they only use memory no fetch is using. Which buffers are worth
+keeping at all is the reader's call (:data:`s3conf.reader.SPARE_MIN`).
 
 Whoever hands a buffer in promises that nothing else can still see it: a view of it that outlived the
 hand-over would see its bytes replaced by the next fetch's.
 
->>> spares = SpareBuffers(max_bytes=10)
->>> spares.keep(bytearray(4)), spares.keep(bytearray(4)), spares.keep(bytearray(11))
-(True, True, False)
->>> spares.keep(bytearray(6))  # over the bound: the smallest go first
+>>> spares = SpareBuffers()
+>>> [spares.keep(bytearray(length), limit=10) for length in (4, 4, 11)]
+[True, True, False]
+>>> spares.keep(bytearray(6), limit=10)  # over the bound: the smallest go first
 True
 >>> spares.held_bytes, len(spares.take(6) or b""), spares.take(6), len(spares.take(4) or b"")
 (10, 6, None, 4)
+>>> spares.keep(bytearray(3), limit=10), spares.trim(2), spares.held_bytes
+(True, None, 0)
 """
 
 from __future__ import annotations
@@ -31,8 +34,7 @@ import threading
 class SpareBuffers:
     """Idle buffers by exact length, bounded in bytes; thread-safe."""
 
-    def __init__(self, *, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
+    def __init__(self) -> None:
         self._kept: dict[int, list[bytearray]] = {}  # a length is present only with at least one buffer
         self._held = 0
         self._lock = threading.Lock()
@@ -48,18 +50,22 @@ class SpareBuffers:
         with self._lock:
             return {length: len(kept) for length, kept in self._kept.items()}
 
-    def keep(self, buffer: bytearray) -> bool:
-        """Hold ``buffer`` for a later :meth:`take`; ``False`` when it is empty or larger than the bound."""
+    def keep(self, buffer: bytearray, *, limit: int) -> bool:
+        """Hold ``buffer`` for a later :meth:`take`, forgetting others until at most ``limit`` bytes are held;
+        ``False`` (and nothing forgotten) when it is empty or alone larger than ``limit``."""
         length = len(buffer)
-        if not 0 < length <= self.max_bytes:
+        if not 0 < length <= limit:
             return False
         with self._lock:
             self._kept.setdefault(length, []).append(buffer)
             self._held += length
-            while self._held > self.max_bytes:
-                smallest = min(self._kept)
-                self._forget(smallest)
+            self._trim(limit)
         return True
+
+    def trim(self, limit: int) -> None:
+        """Forget buffers, the smallest first, until at most ``limit`` bytes are held."""
+        with self._lock:
+            self._trim(limit)
 
     def take(self, length: int) -> bytearray | None:
         """A held buffer of exactly ``length`` bytes (the most recently kept), or ``None``."""
@@ -73,11 +79,9 @@ class SpareBuffers:
             self._held -= length
             return buffer
 
-    def clear(self) -> None:
-        """Forget every buffer (the memory goes back to the allocator)."""
-        with self._lock:
-            self._kept.clear()
-            self._held = 0
+    def _trim(self, limit: int) -> None:
+        while self._held > max(0, limit):
+            self._forget(min(self._kept))
 
     def _forget(self, length: int) -> None:
         kept = self._kept[length]

@@ -339,13 +339,15 @@ def test_a_new_reader_refills_the_buffers_the_last_one_dropped_and_reads_exact_b
     config = S3Config(read_policy="sequential", fragment_size=S, fragment_number=4)
     with S3Reader(s3_client, bucket, "first", config=config, pool=pool) as one:
         assert read_blocks(one) == first
-    assert pool.spares.held_bytes > 0  # close handed its cached fragments' buffers to the pool
+    assert pool.stats.spare_bytes > 0  # close handed its cached fragments' buffers to the pool
     with S3Reader(s3_client, bucket, "second", config=config, pool=pool) as two:
         assert read_blocks(two) == second
     # Same plan, same fetches: only the first reader's first window was fresh memory.
     assert two.stats.get_requests == one.stats.get_requests
     assert two.stats.buffers_recycled > one.stats.buffers_recycled
-    assert pool.spares.held_bytes <= pool.spares.max_bytes
+    stats = pool.stats
+    assert stats.reserved_bytes == 0
+    assert 0 < stats.spare_bytes <= stats.budget_bytes
 
 
 def test_a_random_readers_spare_buffers_stay_bounded_whatever_the_lengths_it_reads(
@@ -363,6 +365,8 @@ def test_a_random_readers_spare_buffers_stay_bounded_whatever_the_lengths_it_rea
             offset = rng.randrange(len(data) - length)
             reader.seek(offset)
             assert reader.read(length) == data[offset : offset + length]
-            kept = pool.spares.lengths()
+            kept = pool.spare_lengths
             assert all(kept.values())  # no length kept without a buffer
-            assert sum(length * count for length, count in kept.items()) <= pool.spares.max_bytes
+            stats = pool.stats
+            assert sum(length * count for length, count in kept.items()) == stats.spare_bytes
+            assert stats.spare_bytes + stats.reserved_bytes <= stats.budget_bytes
