@@ -37,6 +37,7 @@ from suites.bench.runner import TargetInfo, object_data, source_commit
 from suites.bench.workloads import sequential_plan
 
 MiB = 1024 * 1024
+GiB = 1024 * MiB
 SEQUENTIAL_READ = 1 * MiB  # read size of the sequential workload (a copy, a CSV scan)
 COMPRESSIONS = ("snappy", "none")
 
@@ -321,6 +322,43 @@ def summary_lines(samples: list[Sample], workloads: list[str]) -> list[str]:
     return lines
 
 
+def sequential_lines(samples: list[Sample]) -> list[str]:
+    """The sequential goals stated plainly: each s3x setting against the best limit of the same repeat (the
+    faster of one plain GET and parallel ranged GETs), its client CPU per GiB, and whether the default is
+    within 10 % of the fastest setting."""
+    rows = [s for s in samples if s.workload == "sequential"]
+    best: dict[int, float] = {}
+    for s in rows:
+        if s.contender.startswith("limit:"):
+            best[s.repeat] = min(best.get(s.repeat, s.seconds), s.seconds)
+    ours = sorted({s.contender for s in rows if s.contender.startswith("s3x:")})
+    if not best or "s3x:default" not in ours:
+        return []
+    ratio, cpu = {}, {}
+    for name in ours:
+        mine = [s for s in rows if s.contender == name and s.repeat in best and s.seconds > 0]
+        ratio[name] = statistics.median(best[s.repeat] / s.seconds for s in mine)
+        cpu[name] = statistics.median(s.cpu_seconds / (s.object_size / GiB) for s in mine)
+    fastest = max(ours, key=lambda name: ratio[name])
+    default = ratio["s3x:default"]
+    within = paired(samples, "sequential", fastest, "s3x:default") or 1.0
+    return [
+        "## Sequential against the limit (paired: the best limit's seconds / the setting's, per repeat)",
+        "",
+        "| setting | vs best limit (goal >= 0.9x) | client CPU s/GiB (goal <= 0.35) |",
+        "|---|---|---|",
+        *(
+            f"| {name} | {ratio[name]:.2f}x | {cpu[name]:.2f} |"
+            for name in sorted(ours, key=lambda n: -ratio[n])
+        ),
+        "",
+        f"The default is at {default:.2f}x the best limit, the fastest setting ({fastest}) at "
+        f"{ratio[fastest]:.2f}x; the default takes {within:.2f}x the fastest setting's time "
+        f"(goal: within 10 %, {'met' if within <= 1.1 else 'not met'}).",
+        "",
+    ]
+
+
 def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) -> str:
     """Per workload: every contender's median time, CPU, GETs and bytes, and paired ratios to s3x:default."""
     workloads = sorted({s.workload for s in samples})
@@ -342,6 +380,7 @@ def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) ->
         "",
         *summary_lines(samples, workloads),
         "",
+        *sequential_lines(samples),
     ]
     for workload in workloads:
         rows = [s for s in samples if s.workload == workload]

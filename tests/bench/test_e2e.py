@@ -64,3 +64,23 @@ def test_the_runs_notes_head_the_page() -> None:
     samples = [_sample("s3x:default", 0, 1.0)]
     run = RunInfo(command="s3conf bench --e2e", target="moto", seed=1, repeats=1, notes=("3 repeats.",))
     assert "Note: 3 repeats." in e2e_markdown(run, samples, []).split("## Summary")[0]
+
+
+def test_the_sequential_goals_are_stated_against_the_best_limit_of_each_repeat() -> None:
+    def sample(contender: str, repeat: int, seconds: float, cpu: float = 0.1) -> Sample:
+        return Sample(
+            "sequential", contender, "reader", repeat=repeat, order=0, object_size=256 * MiB,
+            requested_bytes=256 * MiB, seconds=seconds, ttfb_seconds=None, cpu_seconds=cpu,
+            get_requests=None, bytes_fetched=None, bytes_wasted=None, peak_inflight_bytes=None,
+        )  # fmt: skip
+
+    samples = [sample("limit:get", r, s) for r, s in enumerate([0.30, 0.20, 0.25])]
+    samples += [sample("limit:ranged×4", r, s) for r, s in enumerate([0.20, 0.30, 0.25])]
+    samples += [sample("s3x:default", r, s, cpu=0.2) for r, s in enumerate([0.40, 0.25, 0.50])]
+    samples += [sample("s3x:sequential", r, s, cpu=0.3) for r, s in enumerate([0.25, 0.40, 0.30])]
+    page = e2e_markdown(RunInfo(command="s3conf bench --e2e", target="moto", seed=1, repeats=3), samples, [])
+    # best limit per repeat: 0.20, 0.20, 0.25; default 0.5, 0.8, 0.5 of it; sequential 0.8, 0.5, 0.83;
+    # the default over the fastest setting per repeat: 1.6, 0.625, 1.67
+    assert "| s3x:default | 0.50x | 0.80 |" in page
+    assert "| s3x:sequential | 0.80x | 1.20 |" in page
+    assert "the default takes 1.60x the fastest setting's time (goal: within 10 %, not met)" in page
