@@ -12,7 +12,8 @@ and the pool's budget.
 A read of whole row groups (``read_row_group``) predicts nothing. A read that spans chunks of more than one
 row group is a *scan* (pyarrow coalesces a full read into reads of up to 32 MiB, cut anywhere between two
 chunks, so such a read may well start at a chunk and end mid-row-group): it predicts no columns (they would
-be every column, one small GET each) but reads ahead the next read's worth of bytes in S-sized pieces,
+be every column, one small GET each) but reads ahead the next read's worth of bytes (in quarters of it,
+as :func:`~s3conf.readpolicy.large_read_piece` cuts a large read),
 since a scan continues where it stopped; the adaptive window, built for small reads, would start that over
 from 256 KiB at every 32 MiB read. Parsing uses pyarrow when it is installed (it is, whenever pyarrow reads
 the file); without it, or on any doubt about the footer, nothing is predicted.

@@ -24,8 +24,9 @@ Policies (``s3.spi.read.policy``; Hadoop's ``fs.s3a.experimental.input.fadvise``
 * ``whole``: the whole object, from the first read, in pieces of S fetched in parallel (small objects:
   one GET).
 
-A demand read larger than S is cut into S-sized pieces: the engine runs them in parallel, so one large
-``read`` (a Parquet column chunk, ``readall``) is not one long serial GET.
+A demand read larger than S is cut into pieces (S-sized; under ``adaptive`` a quarter of the read, see
+:func:`large_read_piece`): the engine runs them in parallel, so one large ``read`` (a Parquet column chunk,
+``readall``) is not one long serial GET.
 
 >>> policy = make_policy("random", PolicyConfig(fragment_size=8 * MiB, fragment_number=4, min_fetch=16 * KiB))
 >>> policy.plan((Access(1000, 100),), (), None).fetch
