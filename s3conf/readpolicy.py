@@ -277,15 +277,18 @@ def _one_get(
 
 def large_read_piece(config: PolicyConfig, length: int) -> int:
     """The pieces a read of ``length`` bytes is fetched in by ``adaptive``: S, or a quarter of a large read
-    (rounded up, so no sliver is left for a fifth GET; at most :data:`ADAPTIVE_MAX_PIECE`), so a 32 MiB read
-    (pyarrow's coalesced Parquet scan) is four GETs in parallel rather than seven, each of which costs
-    SeaweedFS a whole chunk read or two.
+    (rounded up, so no sliver is left for a fifth GET; at most :data:`ADAPTIVE_MAX_PIECE`, and never more
+    than S x N, the most a reader may hold), so a 32 MiB read (pyarrow's coalesced Parquet scan) is four
+    GETs in parallel rather than seven, each of which costs SeaweedFS a whole chunk read or two.
 
     >>> config = PolicyConfig(fragment_size=5 * MiB, fragment_number=50)
     >>> large_read_piece(config, 1 * MiB) // MiB, large_read_piece(config, 32 * MiB) // MiB
     (5, 8)
+    >>> large_read_piece(PolicyConfig(fragment_size=1 * MiB, fragment_number=2), 32 * MiB) // MiB
+    2
     """
-    return max(config.fragment_size, min(ADAPTIVE_MAX_PIECE, -(-length // 4)))
+    quarter = min(ADAPTIVE_MAX_PIECE, -(-length // 4), config.cache_bytes)
+    return max(config.fragment_size, quarter)
 
 
 def _random_plan(
@@ -442,8 +445,8 @@ class WholePolicy:
     def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
         piece = self.config.fragment_size
         access = history[-1]
-        if size is None:  # the first GET learns the size; the rest follows as prefetch
-            return Plan(fetch=(Span(access.offset, access.offset + max(access.length, piece)),))
+        if size is None:  # the first GET (one piece, whatever the read) learns the size; the rest follows
+            return Plan(fetch=(Span(access.offset, access.offset + piece),))
         everything = missing(Span(0, size), cache)
         need = Span(access.offset, min(size, access.end))
         fetch = tuple(p for p in pieces(everything, piece) if p.start < need.end and p.end > need.start)
