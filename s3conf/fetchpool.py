@@ -159,7 +159,7 @@ class FetchPool:
             self._granted += 1
             self._peak_prefetch = max(self._peak_prefetch, self._prefetch)
             self._peak_reserved = max(self._peak_reserved, self._prefetch + self._demand)
-            self._spares.trim(self.max_inflight_bytes - self._prefetch - self._demand)
+            self._spares.trim(self._room())
             return True
 
     def reserve_demand(self, nbytes: int) -> None:
@@ -171,7 +171,7 @@ class FetchPool:
             if total > self.max_inflight_bytes:
                 self._over_budget += 1
             self._peak_reserved = max(self._peak_reserved, total)
-            self._spares.trim(self.max_inflight_bytes - total)
+            self._spares.trim(self._room())
 
     def release_prefetch(self, nbytes: int) -> None:
         """Give back a prefetch reservation."""
@@ -188,7 +188,11 @@ class FetchPool:
         beside what is reserved (forgetting smaller spares to make it). The caller promises nothing else
         can still see the buffer."""
         with self._lock:
-            return self._spares.keep(buffer, limit=self.max_inflight_bytes - self._prefetch - self._demand)
+            return self._spares.keep(buffer, limit=self._room())
+
+    def _room(self) -> int:
+        """The budget left beside what is reserved: the most spare bytes the pool may hold (lock held)."""
+        return self.max_inflight_bytes - self._prefetch - self._demand
 
     def take_spare(self, length: int) -> bytearray | None:
         """A kept buffer of exactly ``length`` bytes, or ``None``."""

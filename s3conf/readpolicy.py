@@ -410,17 +410,19 @@ class AdaptivePolicy:
         if size is not None and size <= config.small_object:
             return WholePolicy(config).plan(history, cache, size)
         window = self.window(history)
-        piece = config.fragment_size
-        fetch = _demand(access, cache, size, config.min_fetch, large_read_piece(config, access.length))
+        read_piece = large_read_piece(config, access.length)
         if window == 0:
-            return _random_plan(access, cache, size, config, large_read_piece(config, access.length))
+            return _random_plan(access, cache, size, config, read_piece)
+        fetch = _demand(access, cache, size, config.min_fetch, read_piece)
         # Sequential: what lies behind the read is done with; keep the window full in whole pieces, so
         # each piece read is replaced by one new GET (whose buffer can be the one just dropped).
         drop = tuple(Span(e.start, e.end) for e in cache if e.end <= access.offset)
         remaining = [e for e in cache if e.end > access.offset]
         served = max(access.end, fetch[-1].end if fetch else access.end)
         ahead_from = covered_until(served, remaining)
-        step = max(config.min_fetch, min(piece, window // 2), min(window // 4, ADAPTIVE_MAX_PIECE))
+        step = max(
+            config.min_fetch, min(config.fragment_size, window // 2), min(window // 4, ADAPTIVE_MAX_PIECE)
+        )
         room = access.end + window - ahead_from
         reaches_end = size is not None and access.end + window >= size
         prefetch: tuple[Span, ...] = ()
