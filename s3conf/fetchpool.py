@@ -17,10 +17,7 @@ budget bounds memory, not just open requests. **The bound, exactly:** prefetches
 past ``max_inflight_bytes``; demand fetches may, by the bytes being fetched on demand. A demand miss
 first drops the reader's fragments outside its new window, so R readers hold at most
 ``max_inflight_bytes + R x F``, F the largest single fetch their read policy makes (the fragment size S
-under ``sequential``; a small object read whole under ``adaptive``). Buffers of dropped fragments kept for
-the next fetches of any reader (:mod:`s3conf.sparebuffers`; they hold no data and no request) count
-against the same budget: reserved plus spare bytes never exceed it, and a reservation that needs the
-room makes the pool forget spares first. A hard limit that made demand
+under ``sequential``; a small object read whole under ``adaptive``). A hard limit that made demand
 fetches wait would deadlock a program that reads several files in turn from one thread while each holds
 fragments; ``suites/fileaccess/test_reader_budget.py`` measures the bound with 64 readers and a
 4-fragment budget.
@@ -47,8 +44,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-
-from s3conf.sparebuffers import SpareBuffers
 
 if TYPE_CHECKING:
     from s3conf.config import S3Config
@@ -83,8 +78,6 @@ class PoolStats:
         prefetches_declined: prefetch reservations refused because they did not fit.
         demand_reservations: demand reservations (always granted).
         demand_over_budget: demand reservations that took the total over the budget.
-        spare_bytes: bytes of dropped fragments' buffers kept for reuse (within the budget beside
-            ``reserved_bytes``).
     """
 
     budget_bytes: int
@@ -96,7 +89,6 @@ class PoolStats:
     prefetches_declined: int
     demand_reservations: int
     demand_over_budget: int
-    spare_bytes: int
 
 
 class FetchPool:
@@ -117,7 +109,6 @@ class FetchPool:
         self.max_workers = max_workers
         self.max_inflight_bytes = max_inflight_bytes
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="s3conf-fetch")
-        self._spares = SpareBuffers()  # dropped fragments' buffers, inside the budget (see keep_spare)
         self._lock = threading.Lock()
         self._prefetch = 0
         self._demand = 0
@@ -159,7 +150,6 @@ class FetchPool:
             self._granted += 1
             self._peak_prefetch = max(self._peak_prefetch, self._prefetch)
             self._peak_reserved = max(self._peak_reserved, self._prefetch + self._demand)
-            self._spares.trim(self._room())
             return True
 
     def reserve_demand(self, nbytes: int) -> None:
@@ -171,7 +161,6 @@ class FetchPool:
             if total > self.max_inflight_bytes:
                 self._over_budget += 1
             self._peak_reserved = max(self._peak_reserved, total)
-            self._spares.trim(self._room())
 
     def release_prefetch(self, nbytes: int) -> None:
         """Give back a prefetch reservation."""
@@ -182,26 +171,6 @@ class FetchPool:
         """Give back a demand reservation."""
         with self._lock:
             self._demand -= nbytes
-
-    def keep_spare(self, buffer: bytearray) -> bool:
-        """Keep a dropped fragment's buffer for the next fetch of its length, if the budget has room for it
-        beside what is reserved (forgetting smaller spares to make it). The caller promises nothing else
-        can still see the buffer."""
-        with self._lock:
-            return self._spares.keep(buffer, limit=self._room())
-
-    def _room(self) -> int:
-        """The budget left beside what is reserved: the most spare bytes the pool may hold (lock held)."""
-        return self.max_inflight_bytes - self._prefetch - self._demand
-
-    def take_spare(self, length: int) -> bytearray | None:
-        """A kept buffer of exactly ``length`` bytes, or ``None``."""
-        return self._spares.take(length)
-
-    @property
-    def spare_lengths(self) -> dict[int, int]:
-        """How many spare buffers are kept, per length."""
-        return self._spares.lengths()
 
     @property
     def stats(self) -> PoolStats:
@@ -217,14 +186,11 @@ class FetchPool:
                 prefetches_declined=self._declined,
                 demand_reservations=self._demands,
                 demand_over_budget=self._over_budget,
-                spare_bytes=self._spares.held_bytes,
             )
 
     def close(self) -> None:
-        """Stop the threads after the queued work and forget the spare buffers; for private pools (the
-        shared one lives on)."""
+        """Stop the threads after the queued work; for private pools (the shared one lives on)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
-        self._spares.trim(0)
 
     def __enter__(self) -> FetchPool:
         return self

@@ -2,13 +2,14 @@
 
 :class:`~s3conf.reader.S3Reader` keeps the cache; this module is what one fetch does on the wire. The
 hot path is :func:`read_body`, which moves every byte of a fragment once: from the socket straight into
-the fragment's preallocated buffer (``recv_into`` through :class:`http.client.HTTPResponse`'s
-``readinto``). botocore's ``StreamingBody.read`` and urllib3's ``HTTPResponse.read`` each hand out new
-``bytes`` per call, and urllib3's own ``readinto`` is a ``read`` plus a copy, so going through them costs
-two or three copies per byte; on a 2-core machine that is the difference between half and most of a
-plain GET's speed. The direct path reaches through two non-public attributes (``_raw_stream``,
-``_fp``), so it is only taken when they are exactly what it expects, and falls back to the public
-``read()`` otherwise (moto's in-process responses, a checksum-validating body, a future botocore).
+fresh ``bytes`` chunks (:class:`http.client.HTTPResponse`'s ``read``, whose buffered reader receives
+into the new object), kept as :class:`~s3conf.chunks.Chunks` so a read can hand them out whole.
+botocore's ``StreamingBody.read`` goes through urllib3's ``HTTPResponse.read``, which adds its own
+per-call work, and urllib3's ``readinto`` is a ``read`` plus a copy; on a 2-core machine such extra
+passes over every byte are the difference between half and most of a plain GET's speed. The direct
+path reaches through two non-public attributes (``_raw_stream``, ``_fp``), so it is only taken when
+they are exactly what it expects, and falls back to the public ``read()`` otherwise (moto's in-process
+responses, a checksum-validating body, a future botocore).
 Either way a body shorter than its range raises :class:`~s3conf.errors.TransferError`.
 """
 
@@ -28,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.response import StreamingBody
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
+from s3conf.chunks import Chunks, Piece
 from s3conf.client import error_code, error_status, operation_deadline, translate_error, transport_failure
 from s3conf.directget import DirectBody
 from s3conf.errors import S3ConfError, TransferError
@@ -225,16 +227,16 @@ class _Source:
         self._raw = raw if direct else None
         self._fp = fp if direct else None
 
-    def readinto(self, target: memoryview) -> int:
-        """Fill ``target`` as far as the body goes; 0 at its end."""
+    def read(self, count: int) -> bytes:
+        """Up to ``count`` bytes of the body, in a new ``bytes`` object (the socket read straight into
+        it); empty at its end."""
         if self._fp is not None:
             try:
-                return self._fp.readinto(target)
+                return self._fp.read(count)
             except http.client.HTTPException as error:  # a malformed chunk: as urllib3 would report it
                 raise TransferError(errno.EIO, f"malformed response body ({type(error).__name__})") from error
-        chunk = self.body.read(len(target))
-        target[: len(chunk)] = chunk
-        return len(chunk)
+        chunk: bytes = self.body.read(count)
+        return chunk
 
     def finish(self, *, complete: bool, empty: bool) -> None:
         """Hand the connection back to the pool after a complete body, or close it mid-body."""
@@ -257,9 +259,12 @@ def read_body(
     cancel: threading.Event,
     progress: Callable[[int], None],
     name: str,
-    buffer: bytearray | None = None,
-) -> bytearray:
-    """Stream the body into a buffer holding bytes [start, end) of the object.
+) -> Chunks:
+    """Stream the body into chunks holding bytes [start, end) of the object.
+
+    Chunks end at multiples of :data:`CHUNK` in the object, so a caller reading :data:`CHUNK` bytes at
+    a time from such a boundary gets whole chunks, handed out without a copy
+    (:mod:`s3conf.chunks` says why).
 
     Args:
         response: the GET's response; its body starts at object offset ``response.first``.
@@ -268,41 +273,39 @@ def read_body(
         cancel: checked before every chunk, so a dropped fragment stops within one chunk.
         progress: called with each chunk's length (bytes fetched, kept or not).
         name: the object, for the error message.
-        buffer: a buffer of exactly ``end - start`` bytes to fill (a recycled fragment); default a new one.
 
     Raises:
         CancelledError: ``cancel`` was set.
         TransferError: the body ended before ``end``.
     """
-    if buffer is None or len(buffer) != max(0, end - start):
-        buffer = bytearray(max(0, end - start))
-    view = memoryview(buffer)
     source = _Source(response.body)
-    scratch: memoryview | None = None
+    chunks: list[bytes] = []
     position = response.first
     try:
         while position < end:
             if cancel.is_set():
                 raise CancelledError
             if position < start:  # a 200 with the whole object: skip to the range, no straddling
-                if scratch is None:
-                    scratch = memoryview(bytearray(CHUNK))
-                target = scratch[: min(CHUNK, start - position)]
+                wanted = min(CHUNK, start - position)
             else:
-                target = view[position - start : min(end, position + CHUNK) - start]
-            count = source.readinto(target)
-            if not count:
+                wanted = min(end, (position // CHUNK + 1) * CHUNK) - position
+            chunk = source.read(wanted)
+            if not chunk:
                 break
-            progress(count)
-            position += count
+            if len(chunk) > wanted:
+                raise TransferError(errno.EIO, f"body read returned {len(chunk)} bytes for {wanted}", name)
+            progress(len(chunk))
+            if position >= start:
+                chunks.append(chunk)
+            position += len(chunk)
     finally:
         source.finish(complete=position > response.last, empty=response.total == 0)
     if position < end:
         raise TransferError(errno.EIO, f"response ended at byte {position}, expected {end}", name)
-    return buffer
+    return Chunks(chunks)
 
 
-def copy_into(target: Buffer, pieces: list[memoryview]) -> int:
+def copy_into(target: Buffer, pieces: list[Piece]) -> int:
     """Copy ``pieces`` one after another into ``target``; return the byte count.
 
     >>> out = bytearray(5)

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 import threading
 import time
 from collections import deque
@@ -53,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
+from s3conf.chunks import Chunks, Piece, join, settle_allocator
 from s3conf.client import error_code, error_status
 from s3conf.directget import DirectGet
 from s3conf.errors import InvalidURIError, S3ConfError, TransferError
@@ -95,12 +95,7 @@ __all__ = ["CLOSE_GRACE_SECONDS", "FetchPool", "ReaderStats", "S3Reader", "polic
 #: The longest ``close()`` waits for running fetches to wind down before abandoning them.
 CLOSE_GRACE_SECONDS = 1.0
 
-#: Buffers smaller than this (and than a fragment) are not kept for reuse: the allocator hands out small
-#: blocks from memory it already holds (no fresh pages to fault in), and a random reader's records, each of
-#: its own length, would almost never be reused.
-SPARE_MIN = 256 * 1024
-
-#: Reads the policy sees: enough for the adaptive window to reach S x N by doubling.
+#: Reads the policy sees: enough for the adaptive window to reach S x N, grown per read.
 HISTORY = 48
 
 
@@ -120,8 +115,8 @@ class _Fragment:
     """One cache slot: bytes ``[start, end)`` being fetched or downloaded, and what the caller used."""
 
     __slots__ = (
-        "buffer", "cancel", "data", "end", "error", "fetched", "finished", "future", "prefetch", "reserved",
-        "response", "start", "used",
+        "cancel", "data", "end", "error", "fetched", "finished", "future", "prefetch", "reserved", "response",
+        "start", "used",
     )  # fmt: skip
 
     def __init__(self, start: int, end: int, *, prefetch: bool) -> None:
@@ -130,13 +125,12 @@ class _Fragment:
         self.reserved = end - start
         self.prefetch = prefetch
         self.future: Future[None] | None = None
-        self.data: bytearray | None = None
+        self.data: Chunks | None = None
         self.error: BaseException | None = None
         self.fetched = 0
         self.finished = False
         self.cancel = threading.Event()
         self.used: list[tuple[int, int]] = []
-        self.buffer: bytearray | None = None  # a recycled buffer to fill instead of allocating one
         self.response: RangedResponse | None = None  # the response being read, for close() to abort
 
     def mark_used(self, start: int, end: int) -> int:
@@ -214,6 +208,7 @@ class S3Reader(io.RawIOBase):
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self.stats = ReaderStats()
+        settle_allocator()
         if eager:
             self._learn_size()
 
@@ -282,7 +277,7 @@ class S3Reader(io.RawIOBase):
         self._check_open()
         if size is None or size < 0:
             return self.readall()
-        return b"".join(self._take(size)) if size else b""
+        return join(self._take(size)) if size else b""
 
     def readall(self) -> bytes:
         """The rest of the object: one allocation and one copy (``bytes.join`` of the fragments' views)."""
@@ -290,9 +285,9 @@ class S3Reader(io.RawIOBase):
         if self._size is None:
             self._learn_size()
         assert self._size is not None
-        return b"".join(self._take(max(0, self._size - self._pos)))
+        return join(self._take(max(0, self._size - self._pos)))
 
-    def _take(self, limit: int) -> list[memoryview]:
+    def _take(self, limit: int) -> list[Piece]:
         """Advance over up to ``limit`` bytes; return views of them in the cached spans, in order.
 
         The policy plans the read once; the loop then serves it span by span, waiting for (or taking
@@ -309,7 +304,7 @@ class S3Reader(io.RawIOBase):
                 return []
             self._execute(self._plan())
         assert self._size is not None
-        pieces: list[memoryview] = []
+        pieces: list[Piece] = []
         done = 0
         while done < limit and self._pos < self._size:
             fragment = self._covering(self._pos)
@@ -326,7 +321,7 @@ class S3Reader(io.RawIOBase):
             count = min(limit - done, len(data) - offset)
             if count <= 0:
                 raise self._changed_error(f"bytes from {self._pos} end before the size {self._size}")
-            pieces.append(memoryview(data)[offset : offset + count])
+            pieces.extend(data.pieces(offset, count))
             self._used(fragment, offset, offset + count)
             done += count
             self._pos += count
@@ -356,14 +351,13 @@ class S3Reader(io.RawIOBase):
             for span in plan.drop:
                 fragment = self._entries.get(span.start)
                 if fragment is not None and fragment.end == span.end:
-                    self._drop(fragment, recycle=True)
+                    self._drop(fragment)
             for span in self._uncovered(plan.fetch if sized else plan.fetch[:1]):
                 if self._live_bytes() + span.length > self._bound:
                     if not span.start <= self._pos < span.end:
                         break  # the rest of a large read is planned again when the caller gets there
                     self._make_room(span.length, span)
                 fragment = _Fragment(span.start, span.end, prefetch=False)
-                fragment.buffer = self._reuse(fragment.reserved) if sized else None
                 self._pool.reserve_demand(fragment.reserved)
                 self._entries[span.start] = fragment
                 demand.append(fragment)
@@ -408,7 +402,7 @@ class S3Reader(io.RawIOBase):
         for fragment in sorted(others, key=order):
             if self._live_bytes() + length <= self._bound:
                 break
-            self._drop(fragment, recycle=fragment.finished)
+            self._drop(fragment)
         while self._zombies and self._live_bytes() + length > self._bound:
             self._changed.wait()
 
@@ -440,7 +434,6 @@ class S3Reader(io.RawIOBase):
                 self.stats.add(prefetches_declined=1)
                 break
             fragment = _Fragment(clipped.start, clipped.end, prefetch=True)
-            fragment.buffer = self._reuse(length)
             self._entries[clipped.start] = fragment
             if not self._submit(fragment):
                 break
@@ -509,7 +502,7 @@ class S3Reader(io.RawIOBase):
         with self._changed:
             for fragment in list(self._entries.values()):  # keep only what this batch reads whole
                 if not any(s.start <= fragment.start and fragment.end <= s.end for s in spans):
-                    self._drop(fragment, recycle=fragment.finished)
+                    self._drop(fragment)
             needed = sum(s.length for s in self._uncovered(spans))
             while self._zombies and self._live_bytes() + needed > self._bound:
                 self._changed.wait()
@@ -532,7 +525,7 @@ class S3Reader(io.RawIOBase):
         position = self._pos
         self._pos = start
         try:
-            return b"".join(self._take(end - start))
+            return join(self._take(end - start))
         finally:
             self._pos = position
 
@@ -548,10 +541,10 @@ class S3Reader(io.RawIOBase):
             count = min(end - position, len(data) - offset)
             if count <= 0:
                 raise self._changed_error(f"bytes from {position} end before the size {self._size}")
-            views.append(memoryview(data)[offset : offset + count])
+            views.extend(data.pieces(offset, count))
             self._used(fragment, offset, offset + count)
             position += count
-        return b"".join(views)
+        return join(views)
 
     def close(self) -> None:
         """Cancel prefetches, stop running fetches, and return within :data:`CLOSE_GRACE_SECONDS`.
@@ -567,7 +560,7 @@ class S3Reader(io.RawIOBase):
         if hasattr(self, "_changed"):
             with self._changed:
                 for fragment in list(self._entries.values()):
-                    self._drop(fragment, recycle=True)  # the next reader's first fetches reuse the buffers
+                    self._drop(fragment)
                 for fragment in self._zombies:
                     if fragment.response is not None:
                         fragment.response.abort()
@@ -601,17 +594,12 @@ class S3Reader(io.RawIOBase):
             self._pool.release_demand(fragment.reserved)
         fragment.reserved = 0
 
-    def _drop(self, fragment: _Fragment, *, recycle: bool = False) -> None:
-        """Remove a fragment from the cache, cancelling or stopping its fetch (lock held).
-
-        With ``recycle``, a finished fragment's buffer may be kept for the caller's next prefetch.
-        """
+    def _drop(self, fragment: _Fragment) -> None:
+        """Remove a fragment from the cache, cancelling or stopping its fetch (lock held)."""
         del self._entries[fragment.start]
         if fragment.finished:
             self._release(fragment)
             self.stats.add(bytes_wasted=fragment.fetched - fragment.used_bytes())
-            if recycle:
-                self._keep_spare(fragment)
             return
         self.stats.add(prefetches_cancelled=1 if fragment.prefetch else 0)
         if fragment.future is not None and fragment.future.cancel():
@@ -621,29 +609,7 @@ class S3Reader(io.RawIOBase):
             fragment.cancel.set()
             self._zombies.add(fragment)
 
-    def _keep_spare(self, fragment: _Fragment) -> None:
-        """Hand a dropped fragment's buffer to the pool's spares, for any reader's next fetch (lock held).
-
-        The buffer is kept only when nothing can still see it: ``read``/``readall`` join views of cached
-        fragments after the read-ahead may already have dropped them, and each view holds a reference,
-        so any count above the two this function holds (``data`` and ``getrefcount``'s argument) leaves
-        the buffer to the garbage collector. Buffers under :data:`SPARE_MIN` (unless S is smaller) are
-        not worth keeping; :mod:`s3conf.sparebuffers` says why reuse matters and bounds what is kept.
-        """
-        data, fragment.data, fragment.buffer = fragment.data, None, None
-        if data is None or sys.getrefcount(data) > 2:
-            return
-        if len(data) >= min(SPARE_MIN, self._fragment_size):
-            self._pool.keep_spare(data)
-
-    def _reuse(self, length: int) -> bytearray | None:
-        """A spare buffer of exactly ``length`` bytes, if the pool holds one."""
-        buffer = self._pool.take_spare(length)
-        if buffer is not None:
-            self.stats.add(buffers_recycled=1)
-        return buffer
-
-    def _finish(self, fragment: _Fragment, data: bytearray | None, error: BaseException | None) -> None:
+    def _finish(self, fragment: _Fragment, data: Chunks | None, error: BaseException | None) -> None:
         """Record the end of a fetch, from whichever thread ran it."""
         with self._changed:
             fragment.finished = True
@@ -673,7 +639,7 @@ class S3Reader(io.RawIOBase):
         with self._lock:
             self.stats.add(bytes_used=fragment.mark_used(start, end))
 
-    def _fragment_data(self, fragment: _Fragment) -> bytearray:
+    def _fragment_data(self, fragment: _Fragment) -> Chunks:
         """The bytes of a cached span: ready, awaited, taken back from the pool's queue, or fetched again.
 
         A span whose fetch failed is fetched again here (with its own retries), unless the failure was
@@ -716,7 +682,7 @@ class S3Reader(io.RawIOBase):
             if blocked:
                 self.stats.add(seconds_blocked=time.perf_counter() - started)
 
-    def _run_demand(self, fragment: _Fragment) -> bytearray:
+    def _run_demand(self, fragment: _Fragment) -> Chunks:
         try:
             data = self._fetch_fragment(fragment)
         except CancelledError:
@@ -785,7 +751,7 @@ class S3Reader(io.RawIOBase):
                 self._size = self._probe_size()
             return
         total, first = response.total, response.first
-        data: bytearray | None = None
+        data: Chunks | None = None
         if total:
             try:
                 data = self._read_body(response, tail, first, total)
@@ -797,7 +763,7 @@ class S3Reader(io.RawIOBase):
             self._size = total
             self._zombies.discard(tail)
             if data is not None and not self._overlaps(Span(first, total)):
-                self._recognise_footer(first, data, total)
+                self._recognise_footer(first, data.tobytes(), total)
                 tail.start, tail.end = first, first + len(data)
                 self._entries[first] = tail
                 self._pool.release_demand(length - len(data))
@@ -842,7 +808,7 @@ class S3Reader(io.RawIOBase):
                 self._recognise_footer(start, data, size)
                 entry = _Fragment(start, size, prefetch=False)
                 self._pool.reserve_demand(entry.reserved)
-                entry.data, entry.finished, entry.fetched = bytearray(data), True, len(data)
+                entry.data, entry.finished, entry.fetched = Chunks([bytes(data)]), True, len(data)
                 self._entries[start] = entry
             self._publish()
 
@@ -863,14 +829,14 @@ class S3Reader(io.RawIOBase):
                     and entry.start + len(entry.data) == entry.end
                 ):
                     kept = min(limit, len(entry.data))
-                    tail = bytes(memoryview(entry.data)[len(entry.data) - kept :])
+                    tail = entry.data.suffix(kept)
                     return self._size, self._etag, self._size - kept, tail
             return self._size, self._etag, self._size, b""
 
-    def _fetch_fragment(self, fragment: _Fragment) -> bytearray:
+    def _fetch_fragment(self, fragment: _Fragment) -> Chunks:
         start, end = fragment.start, fragment.end
 
-        def attempt() -> bytearray:
+        def attempt() -> Chunks:
             known = self._size
             try:
                 response = self._request(ByteRange(start, end), fragment)
@@ -880,7 +846,7 @@ class S3Reader(io.RawIOBase):
                 raise self._changed_error(f"bytes {start}-{end - 1} of {known} are no longer there") from None
             return self._read_body(response, fragment, start, min(end, response.total))
 
-        data: bytearray = self._with_retries(fragment, attempt)
+        data: Chunks = self._with_retries(fragment, attempt)
         return data
 
     def _request(self, requested: ByteRange, fragment: _Fragment) -> RangedResponse:
@@ -921,7 +887,7 @@ class S3Reader(io.RawIOBase):
     def _changed_error(self, detail: str) -> TransferError:
         return changed_error(self.name, detail)
 
-    def _read_body(self, response: RangedResponse, fragment: _Fragment, start: int, end: int) -> bytearray:
+    def _read_body(self, response: RangedResponse, fragment: _Fragment, start: int, end: int) -> Chunks:
         """Bytes [start, end) of the object from ``response``, counted against ``fragment``."""
 
         def progress(count: int) -> None:
@@ -935,7 +901,6 @@ class S3Reader(io.RawIOBase):
             cancel=fragment.cancel,
             progress=progress,
             name=self.name,
-            buffer=fragment.buffer,
         )
 
     def _with_retries(self, fragment: _Fragment, attempt: Callable[[], Any]) -> Any:

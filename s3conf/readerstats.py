@@ -34,7 +34,6 @@ _FIELDS = (
     "prefetches_declined",
     "retries",
     "full_body_responses",
-    "buffers_recycled",
 )
 
 
@@ -64,7 +63,6 @@ class ReaderStats:
         prefetches_declined: prefetches not issued because the cache or the shared budget was full.
         retries: failed attempts that were retried.
         full_body_responses: ranged GETs the server answered with ``200`` and the whole object.
-        buffers_recycled: fetches that filled a dropped fragment's buffer instead of a new one.
     """
 
     __slots__ = ("_lock", *_FIELDS)
@@ -85,7 +83,6 @@ class ReaderStats:
     prefetches_declined: int
     retries: int
     full_body_responses: int
-    buffers_recycled: int
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from s3conf.chunks import join
 from s3conf.client import enter_call, operation_deadline, remaining_seconds
 from s3conf.errors import AccessDeniedError, ConfigError, ObjectNotFoundError, S3ConfError, TransferError
 from s3conf.ranged_get import (
@@ -224,7 +225,7 @@ def _read(answer: RangedResponse, start: int, end: int, **options: Any) -> tuple
     got = read_body(
         answer, start, end, cancel=threading.Event(), progress=progress.append, name="s3://b/k", **options
     )
-    return bytes(got), progress
+    return got.tobytes(), progress
 
 
 @pytest.mark.parametrize(
@@ -255,43 +256,27 @@ def test_read_body_skips_exactly_to_the_range_through_short_reads() -> None:
     assert _read(answer, 3, 8) == (b"34567", [2, 1, 2, 2, 1])
 
 
-def test_read_body_reads_at_most_one_mebibyte_per_chunk() -> None:
-    """CHUNK is 1 MiB: progress (and the cancel check) comes at least once per MiB, also past a skip."""
+def test_read_body_chunks_end_at_the_objects_mebibyte_boundaries() -> None:
+    """CHUNK is 1 MiB: progress (and the cancel check) comes at least once per MiB, also past a skip, and
+    the kept chunks end where the object's MiBs do, so MiB reads at MiB offsets take whole chunks."""
     mib = 1024 * 1024
     data = bytes(range(256)) * (3 * mib // 256)
     answer = RangedResponse(response(data, None, 200), "b", "k")
-    kept, progress = _read(answer, 1, 1 + 5 * mib // 2)
-    assert kept == data[1 : 1 + 5 * mib // 2]
-    assert progress == [1, mib, mib, mib // 2]
+    progress: list[int] = []
+    got = read_body(answer, 1, 1 + 5 * mib // 2, cancel=threading.Event(), progress=progress.append, name="n")
+    assert got.tobytes() == data[1 : 1 + 5 * mib // 2]
+    assert progress == [1, mib - 1, mib, mib // 2 + 1]
+    whole = got.pieces(mib - 1, mib)  # object bytes [MiB, 2 MiB): one chunk, handed out as is
+    assert [type(piece) for piece in whole] == [bytes]
+    assert join(whole) is whole[0]
+    assert join(got.pieces(mib - 1, mib)) is whole[0]  # the same object each time, never a copy
 
 
 def test_a_cancel_after_the_last_byte_keeps_the_complete_range() -> None:
     answer = RangedResponse(response(b"abcd", "bytes 0-3/4"), "b", "k")
     cancel = threading.Event()
     got = read_body(answer, 0, 4, cancel=cancel, progress=lambda count: cancel.set(), name="n")
-    assert (got, cancel.is_set()) == (bytearray(b"abcd"), True)
-
-
-@pytest.mark.parametrize(
-    ("body", "content_range", "start", "end", "filled"),
-    [(b"abcd", "bytes 4-7/8", 4, 8, b"abcd"), (b"", "", 0, 0, b"")],
-    ids=["range", "empty-object"],
-)
-def test_read_body_reads_a_range_into_a_recycled_buffer(
-    body: bytes, content_range: str, start: int, end: int, filled: bytes
-) -> None:
-    answer = RangedResponse(response(body, content_range, 206 if content_range else 200), "b", "k")
-    buffer = bytearray(b"." * len(filled))
-    got = read_body(answer, start, end, cancel=threading.Event(), progress=_ignore, name="n", buffer=buffer)
-    assert got is buffer
-    assert buffer == bytearray(filled)
-
-
-def test_read_body_ignores_a_recycled_buffer_of_the_wrong_size() -> None:
-    answer = RangedResponse(response(b"abcd", "bytes 4-7/8"), "b", "k")
-    buffer = bytearray(b"......")
-    got = read_body(answer, 4, 8, cancel=threading.Event(), progress=_ignore, name="n", buffer=buffer)
-    assert (got, buffer) == (bytearray(b"abcd"), bytearray(b"......"))
+    assert (got.tobytes(), cancel.is_set()) == (b"abcd", True)
 
 
 def test_a_body_that_ends_early_is_a_transfer_error() -> None:

@@ -1,7 +1,7 @@
 """One ranged GET on a real connection (``s3conf.ranged_get``): the direct socket path and ``abort``.
 
-A botocore ``StreamingBody`` from the project's client is read straight from the socket into the
-buffer (``http.client``'s ``readinto``), past botocore's own length check; that path is visible in who
+A botocore ``StreamingBody`` from the project's client is read straight from the socket into fresh
+``bytes`` (``http.client``'s own ``read``), past botocore's own length check; that path is visible in who
 reports a short body: our check, naming the byte where it ended, where the ``read()`` fallback would
 raise botocore's ``IncompleteReadError``. ``abort`` shuts the socket down from another thread, so a
 read blocked on a stalled body returns at once. The fault proxy before the target cuts or stalls
@@ -30,7 +30,7 @@ def _get(client: Any, bucket: str) -> RangedResponse:
     return RangedResponse(answer, bucket, "obj")
 
 
-def _read_all(response: RangedResponse, progress: Any = None) -> bytearray:
+def _read_all(response: RangedResponse, progress: Any = None) -> bytes:
     return read_body(
         response,
         0,
@@ -38,7 +38,7 @@ def _read_all(response: RangedResponse, progress: Any = None) -> bytearray:
         cancel=threading.Event(),
         progress=progress or (lambda count: None),
         name="s3://b/obj",
-    )
+    ).tobytes()
 
 
 @pytest.fixture
