@@ -141,7 +141,7 @@ SPECS: tuple[KeySpec, ...] = (
     KeySpec("s3.spi.read.min-fetch", "read_min_fetch", _size, at_least(1),
             description="smallest GET of a random or seeking read"),
     KeySpec("s3.spi.read.adaptive.initial-window", "read_initial_window", _size, at_least(1),
-            description="adaptive policy: first read-ahead window, doubled per sequential read"),
+            description="adaptive policy: first read-ahead window, quadrupled per sequential read"),
     KeySpec("s3.spi.read.small-object", "read_small_object", _size, at_least(0),
             description="adaptive policy: objects up to this size are read with one GET"),
     KeySpec("s3.spi.read.vectored.min-seek", "vectored_min_seek", _size, at_least(0),

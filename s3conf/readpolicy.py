@@ -13,13 +13,14 @@ Policies (``s3.spi.read.policy``; Hadoop's ``fs.s3a.experimental.input.fadvise``
 * ``random``: fetch what is read, rounded up to a small minimum (``s3.spi.read.random.min-fetch``),
   never read ahead (S3A's ``random``). Bytes fetched stay close to bytes read. What was read stays
   cached up to S x N bytes and N spans (the nearest kept).
-* ``adaptive`` (default): starts as ``random``; each read that continues the previous one doubles a
-  read-ahead window (``s3.spi.read.adaptive.initial-window`` up to S x N, at most
-  :data:`ADAPTIVE_MAX_WINDOW`), a far or backward seek resets it (Linux on-demand readahead, S3A
-  ``adaptive``, AWS's Analytics Accelerator sequential detector). The window is kept full in whole
-  pieces (half the window while it is small, then S, then a quarter of the window up to
-  :data:`ADAPTIVE_MAX_PIECE` once that is larger), so they run in parallel and each piece consumed is
-  replaced by one new GET. Objects known to be small (``s3.spi.read.small-object``) are
+* ``adaptive`` (default): starts as ``random``, unless the first read is at offset 0; each read that
+  continues the previous one quadruples a read-ahead window (``s3.spi.read.adaptive.initial-window`` up
+  to S x N, at most :data:`ADAPTIVE_MAX_WINDOW`), a far or backward seek resets it (Linux on-demand
+  readahead, S3A ``adaptive``, AWS's Analytics Accelerator sequential detector). The window is kept
+  full in pieces (half the window while it is small, then S, then a quarter of the window up to
+  :data:`ADAPTIVE_MAX_PIECE` once that is larger) aligned to multiples of their size, so they run in
+  parallel, each piece consumed is replaced by one new GET, and no GET straddles more of a store's
+  chunks than it must (:func:`aligned_pieces`). Objects known to be small (``s3.spi.read.small-object``) are
   fetched whole.
 * ``whole``: the whole object, from the first read, in pieces of S fetched in parallel (small objects:
   one GET).
@@ -209,6 +210,26 @@ def pieces(spans: Sequence[Span], piece: int) -> tuple[Span, ...]:
     return tuple(out)
 
 
+def aligned_pieces(span: Span, piece: int) -> tuple[Span, ...]:
+    """``span`` cut at the multiples of ``piece`` in the object (the first and last pieces may be shorter).
+
+    Stores keep objects in fixed-size chunks or parts (SeaweedFS: 8 MiB, S3 multipart uploads: their part
+    size, often a power of two) and read whole chunks for any range inside one, so a GET that straddles
+    one more chunk boundary than it must costs the server a whole chunk more (measured on SeaweedFS: 4 MiB
+    GETs offset by 512 KiB cost it 0.73 CPU s for 256 MiB, 0.51 s aligned).
+
+    >>> aligned_pieces(Span(3, 13), 4)
+    (Span(start=3, end=4), Span(start=4, end=8), Span(start=8, end=12), Span(start=12, end=13))
+    """
+    out = []
+    start = span.start
+    while start < span.end:
+        end = min(span.end, (start // piece + 1) * piece)
+        out.append(Span(start, end))
+        start = end
+    return tuple(out)
+
+
 def clip(span: Span, size: int | None) -> Span:
     """``span`` cut at the end of the object when its size is known."""
     if size is None:
@@ -361,7 +382,7 @@ class SequentialPolicy:
 
 @dataclass(frozen=True)
 class AdaptivePolicy:
-    """Random until reads continue each other, then a read-ahead window doubling per sequential read."""
+    """Random until reads continue each other, then a read-ahead window quadrupling per sequential read."""
 
     config: PolicyConfig
     name: str = "adaptive"
@@ -391,18 +412,24 @@ class AdaptivePolicy:
         return max(1, cap // max(1, self.config.initial_window)).bit_length() + 1
 
     def window(self, history: Sequence[Access]) -> int:
-        """The read-ahead window for the last read: 0 after a seek, then base x 2^(run-1), capped.
+        """The read-ahead window for the last read: 0 after a seek, then base x 4^(run-1), capped.
 
         The base is the initial window, or twice the last read if that is larger (Linux sizes its first
         readahead from the request the same way): a caller reading 1 MiB at a time would otherwise spend
-        its first reads on read-ahead smaller than one read, each read a GET of its own besides.
+        its first reads on read-ahead smaller than one read, each read a GET of its own besides. A run
+        that goes back to a first read at offset 0 counts one more read (Linux treats a read at the start
+        of a file as sequential), and the window quadruples rather than doubles (Linux quadruples small
+        windows): every step of the ramp waits for a GET's round trip, 10 ms on SeaweedFS, so a 1 MiB
+        reader reached a 64 MiB window after seven of them, and spent a fifth of a 256 MiB read on it.
         """
         run = self.run_length(history)
+        if run == len(history) - 1 and history[0].offset == 0:
+            run += 1  # reading from the start of the object counts as sequential, as in Linux readahead
         if run == 0:
             return 0
         cap = min(self.config.cache_bytes, max(ADAPTIVE_MAX_WINDOW, self.config.fragment_size))
         base = max(self.config.initial_window, 2 * history[-1].length)
-        return min(cap, base << min(run - 1, 62))
+        return min(cap, base << min(2 * (run - 1), 62))
 
     def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
         config = self.config
@@ -414,8 +441,8 @@ class AdaptivePolicy:
         if window == 0:
             return _random_plan(access, cache, size, config, read_piece)
         fetch = _demand(access, cache, size, config.min_fetch, read_piece)
-        # Sequential: what lies behind the read is done with; keep the window full in whole pieces, so
-        # each piece read is replaced by one new GET (whose buffer can be the one just dropped).
+        # Sequential: what lies behind the read is done with; keep the window full in pieces aligned to
+        # the step (see aligned_pieces), so each piece read is replaced by one new GET.
         drop = tuple(Span(e.start, e.end) for e in cache if e.end <= access.offset)
         remaining = [e for e in cache if e.end > access.offset]
         served = max(access.end, fetch[-1].end if fetch else access.end)
@@ -423,14 +450,13 @@ class AdaptivePolicy:
         step = max(
             config.min_fetch, min(config.fragment_size, window // 2), min(window // 4, ADAPTIVE_MAX_PIECE)
         )
-        room = access.end + window - ahead_from
         reaches_end = size is not None and access.end + window >= size
+        # Up to the last multiple of the step inside the window, in pieces aligned to the step.
+        end = access.end + window if reaches_end else (access.end + window) // step * step
         prefetch: tuple[Span, ...] = ()
-        if room >= step or (reaches_end and room > 0):
-            end = access.end + window if reaches_end else ahead_from + room // step * step
-            target = clip(Span(ahead_from, end), size)
-            if target.length > 0:
-                prefetch = pieces([target], step)
+        target = clip(Span(ahead_from, end), size)
+        if target.length > 0:
+            prefetch = aligned_pieces(target, step)
         return Plan(fetch=fetch, prefetch=prefetch, drop=drop)
 
     def tail_length(self) -> int:

@@ -182,19 +182,29 @@ def test_adaptive_detects_sequential_runs(trace: list[tuple[int, int]], run: int
     assert policy.run_length([Access(*a) for a in trace]) == run
 
 
-def test_adaptive_window_doubles_per_sequential_read_up_to_s_times_n() -> None:
+@pytest.mark.parametrize(
+    ("start", "windows"),
+    [(5 * KiB, [0, 256 * KiB, 1 * MiB, 4 * MiB, 4 * MiB]),
+     (0, [256 * KiB, 1 * MiB, 4 * MiB, 4 * MiB, 4 * MiB])],
+    ids=["after-a-seek-from-no-window", "from-the-start-of-the-object-at-once"],
+)  # fmt: skip
+def test_adaptive_window_quadruples_per_sequential_read_up_to_s_times_n(
+    start: int, windows: list[int]
+) -> None:
+    """A first read at offset 0 counts as sequential (as Linux readahead takes a read at the start of a
+    file): each step of the ramp costs a GET's round trip, so the window also grows four-fold per read."""
     policy = AdaptivePolicy(CONFIG)
-    history = [Access(i * KiB, KiB) for i in range(12)]
-    windows = [policy.window(history[: i + 1]) for i in range(12)]
-    assert windows[:6] == [0, 256 * KiB, 512 * KiB, 1 * MiB, 2 * MiB, 4 * MiB]
-    assert windows[-1] == CONFIG.cache_bytes
+    history = [Access(start + i * KiB, KiB) for i in range(12)]
+    assert [policy.window(history[: i + 1]) for i in range(5)] == windows
+    assert policy.window(history) == CONFIG.cache_bytes
 
 
 def test_adaptive_starts_small_then_reads_ahead_in_parallel_pieces() -> None:
-    replay = simulate(make_policy("adaptive", CONFIG), sequential_trace(32 * MiB, 1 * MiB), 32 * MiB)
+    trace = [(offset + 7, length) for offset, length in sequential_trace(32 * MiB, 1 * MiB)]
+    replay = simulate(make_policy("adaptive", CONFIG), trace, 33 * MiB)
     first = replay.plans[0]
-    assert first.fetch == (Span(0, 1 * MiB),)
-    assert not first.prefetch
+    assert first.fetch == (Span(7, 7 + 1 * MiB),)
+    assert not first.prefetch  # a read that is not at the start of the object may be a random one
     assert replay.plans[1].prefetch  # the second read continues the first: read-ahead starts
     later = [p for p in replay.plans[8:] if p.prefetch]
     assert later
@@ -202,7 +212,7 @@ def test_adaptive_starts_small_then_reads_ahead_in_parallel_pieces() -> None:
     assert all(not p.fetch for p in replay.plans[12:]), (
         "a long sequential read should be served by read-ahead"
     )
-    assert replay.bytes_fetched == 32 * MiB  # never past the end, never twice
+    assert replay.bytes_fetched == 33 * MiB - 7  # never twice; the read-ahead goes to the object's end
 
 
 def test_adaptive_falls_back_on_far_seek() -> None:
@@ -324,23 +334,30 @@ def test_a_read_near_the_end_fetches_nothing_past_it(name: str) -> None:
 
 
 # Adaptive read-ahead: (history, cache, size, expected fetch, prefetch, drop); window 256 KiB after one
-# sequential read, kept full in whole 128 KiB pieces (half the window) once a piece fits.
+# sequential read (from B, as a read at offset 0 would already count as one), kept full in 128 KiB pieces
+# (half the window) aligned to multiples of 128 KiB.
+B = 1 * MiB
 ADAPTIVE_PLANS = [
-    (  # the fetch rounded up to min_fetch counts as served: read-ahead starts after it
-        [(0, 10), (16 * KiB, 10)], [(0, 16 * KiB)], 64 * MiB,
-        [(16 * KiB, 32 * KiB)], [(32 * KiB, 160 * KiB)], [(0, 16 * KiB)],
+    (  # the fetch rounded up to min_fetch counts as served: read-ahead starts after it, in pieces aligned
+        # to the step (128 KiB), up to the last multiple of it inside the window (B + 16 KiB + 10 + 256 KiB)
+        [(B, 10), (B + 16 * KiB, 10)], [(B, B + 16 * KiB)], 64 * MiB,
+        [(B + 16 * KiB, B + 32 * KiB)], [(B + 32 * KiB, B + 128 * KiB), (B + 128 * KiB, B + 256 * KiB)],
+        [(B, B + 16 * KiB)],
     ),
-    (  # room for exactly one piece ahead: it is read ahead
-        [(0, 16 * KiB), (16 * KiB, 16 * KiB)], [(16 * KiB, 32 * KiB), (32 * KiB, 160 * KiB)], 64 * MiB,
-        [], [(160 * KiB, 288 * KiB)], [],
+    (  # read ahead up to the window's last step boundary, not past it
+        [(B, 16 * KiB), (B + 16 * KiB, 16 * KiB)],
+        [(B + 16 * KiB, B + 32 * KiB), (B + 32 * KiB, B + 160 * KiB)], 64 * MiB,
+        [], [(B + 160 * KiB, B + 256 * KiB)], [],
     ),
-    (  # one byte short of a piece: nothing yet
-        [(0, 16 * KiB), (16 * KiB, 16 * KiB)], [(16 * KiB, 32 * KiB), (32 * KiB, 160 * KiB + 1)], 64 * MiB,
+    (  # a byte past the start of a piece: the rest of it
+        [(B, 16 * KiB), (B + 16 * KiB, 16 * KiB)],
+        [(B + 16 * KiB, B + 32 * KiB), (B + 32 * KiB, B + 160 * KiB + 1)], 64 * MiB,
+        [], [(B + 160 * KiB + 1, B + 256 * KiB)], [],
+    ),
+    (  # read ahead to the last boundary inside the window: nothing until the next one enters it
+        [(B, 16 * KiB), (B + 16 * KiB, 16 * KiB)],
+        [(B + 16 * KiB, B + 32 * KiB), (B + 32 * KiB, B + 256 * KiB)], 64 * MiB,
         [], [], [],
-    ),
-    (  # room for 156 KiB: one whole piece, not a partial second one
-        [(0, 16 * KiB), (16 * KiB, 16 * KiB)], [(16 * KiB, 32 * KiB), (32 * KiB, 132 * KiB)], 64 * MiB,
-        [], [(132 * KiB, 260 * KiB)], [],
     ),
     (  # read-ahead stops at the end of the object
         [(2 * MiB - 30 * KiB, 10 * KiB), (2 * MiB - 20 * KiB, 10 * KiB)], [], 2 * MiB,
@@ -371,7 +388,7 @@ ADAPTIVE_PLANS = [
 @pytest.mark.parametrize(
     ("history", "cache", "size", "planned"),
     [(*case[:3], case[3:]) for case in ADAPTIVE_PLANS],
-    ids=["fetch-counts-as-served", "one-piece-of-room", "short-of-a-piece", "whole-pieces-only",
+    ids=["fetch-counts-as-served", "to-the-last-boundary", "rest-of-a-piece", "nothing-until-a-boundary",
          "tail-shorter-than-a-piece", "end-of-object", "one-byte-left", "behind-is-dropped", "seek-keeps",
          "small-object-whole"],
 )  # fmt: skip
@@ -393,14 +410,14 @@ def test_adaptive_plans(
     [(8 * MiB, 32, 64 * MiB), (128 * MiB, 4, 128 * MiB), (1 * MiB, 4, 4 * MiB)],
     ids=["64MiB-at-most", "one-fragment-if-larger", "s-times-n-if-smaller"],
 )
-def test_the_adaptive_window_doubles_up_to_its_cap(size: int, number: int, cap: int) -> None:
+def test_the_adaptive_window_grows_up_to_its_cap(size: int, number: int, cap: int) -> None:
     """At most 64 MiB (or S if larger), and never more than S x N; a long run stays at the cap."""
     policy = AdaptivePolicy(
         PolicyConfig(fragment_size=size, fragment_number=number, initial_window=256 * KiB)
     )
-    history = [Access(i, 1) for i in range(200)]
+    history = [Access(1 + i, 1) for i in range(200)]
     windows = [policy.window(history[: run + 1]) for run in range(1, 12)]
-    assert windows[:4] == [min(cap, w) for w in (256 * KiB, 512 * KiB, 1 * MiB, 2 * MiB)]
+    assert windows[:4] == [min(cap, w) for w in (256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB)]
     assert max(windows) == cap
     assert policy.window(history) == cap
 
@@ -424,21 +441,21 @@ def test_whole_fetches_only_the_pieces_the_read_touches() -> None:
 
 def test_a_window_cap_that_is_no_power_of_two_is_still_reached() -> None:
     """S x N = 5 bytes with a 1-byte initial window and 1-byte reads: the window starts at twice the
-    read and grows 2, 4, then 5 (not stuck at 4)."""
+    read and grows 2, then 5 (8 capped, not stuck below the cap)."""
     policy = AdaptivePolicy(PolicyConfig(fragment_size=1, fragment_number=5, min_fetch=1, initial_window=1))
-    history = [Access(i, 1) for i in range(8)]
-    assert [policy.window(history[: i + 1]) for i in range(1, 8)] == [2, 4, 5, 5, 5, 5, 5]
+    history = [Access(1 + i, 1) for i in range(8)]
+    assert [policy.window(history[: i + 1]) for i in range(1, 8)] == [2, 5, 5, 5, 5, 5, 5]
 
 
 @pytest.mark.parametrize(
     ("read", "windows"),
-    [(1 * KiB, [256 * KiB, 512 * KiB, 1 * MiB]), (1 * MiB, [2 * MiB, 4 * MiB, 8 * MiB]),
+    [(1 * KiB, [256 * KiB, 1 * MiB, 4 * MiB]), (1 * MiB, [2 * MiB, 8 * MiB, 32 * MiB]),
      (48 * MiB, [64 * MiB, 64 * MiB, 64 * MiB])],
     ids=["small-reads-start-at-the-initial-window", "large-reads-start-at-twice-the-read", "capped"],
 )  # fmt: skip
 def test_the_adaptive_window_starts_at_twice_the_read_when_larger(read: int, windows: list[int]) -> None:
     policy = AdaptivePolicy(DEFAULTS)
-    history = [Access(i * read, read) for i in range(4)]
+    history = [Access((i + 1) * read, read) for i in range(4)]
     assert [policy.window(history[: i + 1]) for i in range(1, 4)] == windows
 
 
