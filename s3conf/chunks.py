@@ -44,7 +44,7 @@ class Chunks:
     (b'gh', b'abcdefgh')
     """
 
-    __slots__ = ("_chunks", "_length", "_starts")
+    __slots__ = ("_chunks", "_starts", "length")
 
     def __init__(self, chunks: list[bytes]) -> None:
         self._chunks = [chunk for chunk in chunks if chunk]
@@ -53,17 +53,17 @@ class Chunks:
         for chunk in self._chunks:
             self._starts.append(length)
             length += len(chunk)
-        self._length = length
+        self.length = length  # an attribute, not only ``len()``: the reader reads it on every read
 
     def __len__(self) -> int:
-        return self._length
+        return self.length
 
     def __repr__(self) -> str:
-        return f"Chunks({self._length} bytes in {len(self._chunks)} chunks)"
+        return f"Chunks({self.length} bytes in {len(self._chunks)} chunks)"
 
     def pieces(self, offset: int, count: int) -> list[Piece]:
         """The bytes ``[offset, offset + count)`` (clipped to the length), as whole chunks or views."""
-        count = min(count, self._length - offset)
+        count = min(count, self.length - offset)
         if offset < 0 or count <= 0:
             return []
         index = bisect.bisect_right(self._starts, offset) - 1
@@ -84,8 +84,8 @@ class Chunks:
 
     def suffix(self, count: int) -> bytes:
         """The last ``count`` bytes (all of them if fewer)."""
-        start = max(0, self._length - count)
-        return join(self.pieces(start, self._length - start))
+        start = max(0, self.length - count)
+        return join(self.pieces(start, self.length - start))
 
 
 def join(pieces: list[Piece]) -> bytes:

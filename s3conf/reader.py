@@ -135,6 +135,13 @@ class _Fragment:
 
     def mark_used(self, start: int, end: int) -> int:
         """Record that [start, end) reached the caller; return how many of those bytes are new."""
+        if not self.used:
+            self.used.append((start, end))
+            return end - start
+        last_start, last_end = self.used[-1]
+        if last_start <= start <= last_end < end:  # the common case: a read continuing the last one
+            self.used[-1] = (last_start, end)
+            return end - last_end
         before = self.used_bytes()
         merged: list[tuple[int, int]] = []
         for a, b in sorted(self.used):
@@ -318,7 +325,7 @@ class S3Reader(io.RawIOBase):
                 continue
             data = self._fragment_data(fragment)
             offset = self._pos - fragment.start
-            count = min(limit - done, len(data) - offset)
+            count = min(limit - done, data.length - offset)
             if count <= 0:
                 raise self._changed_error(f"bytes from {self._pos} end before the size {self._size}")
             pieces.extend(data.pieces(offset, count))
@@ -538,7 +545,7 @@ class S3Reader(io.RawIOBase):
                 raise self._changed_error(f"bytes {position}-{end - 1} were dropped during a vectored read")
             data = self._fragment_data(fragment)
             offset = position - fragment.start
-            count = min(end - position, len(data) - offset)
+            count = min(end - position, data.length - offset)
             if count <= 0:
                 raise self._changed_error(f"bytes from {position} end before the size {self._size}")
             views.extend(data.pieces(offset, count))
@@ -582,7 +589,7 @@ class S3Reader(io.RawIOBase):
         for fragment in self._entries.values():  # one pass: this runs twice per read
             inflight += fragment.reserved
             if fragment.data is not None:
-                cached += len(fragment.data)
+                cached += fragment.data.length
         for fragment in self._zombies:
             inflight += fragment.reserved
         self.stats.set_current(cached_bytes=cached, inflight_bytes=inflight)
