@@ -115,8 +115,8 @@ class _Fragment:
     """One cache slot: bytes ``[start, end)`` being fetched or downloaded, and what the caller used."""
 
     __slots__ = (
-        "cancel", "data", "end", "error", "fetched", "finished", "future", "prefetch", "reserved", "response",
-        "start", "used",
+        "cached", "cancel", "data", "end", "error", "fetched", "finished", "future", "prefetch", "reserved",
+        "response", "start", "used",
     )  # fmt: skip
 
     def __init__(self, start: int, end: int, *, prefetch: bool) -> None:
@@ -132,6 +132,12 @@ class _Fragment:
         self.cancel = threading.Event()
         self.used: list[tuple[int, int]] = []
         self.response: RangedResponse | None = None  # the response being read, for close() to abort
+        self.cached = Cached(start, end, False)  # what policies see of it, built once, not on every read
+
+    def hold(self, start: int, data: Chunks) -> None:
+        """Take ``data`` as the bytes from ``start``: the span becomes ready."""
+        self.start, self.end, self.data = start, start + data.length, data
+        self.cached = Cached(start, self.end, True)
 
     def mark_used(self, start: int, end: int) -> int:
         """Record that [start, end) reached the caller; return how many of those bytes are new."""
@@ -336,7 +342,7 @@ class S3Reader(io.RawIOBase):
 
     def _plan(self) -> Plan:
         with self._lock:
-            cache = [Cached(f.start, f.end, f.data is not None) for f in self._entries.values()]
+            cache = [f.cached for f in self._entries.values()]
         return self.policy.plan(tuple(self._history), cache, self._size)
 
     def _covering(self, position: int) -> _Fragment | None:
@@ -423,7 +429,7 @@ class S3Reader(io.RawIOBase):
         for span in spans:
             clipped = self._clipped(span)
             if clipped.end > clipped.start:
-                held = [Cached(f.start, f.end) for f in self._entries.values()] + [Cached(*p) for p in parts]
+                held = [f.cached for f in self._entries.values()] + [Cached(*p) for p in parts]
                 parts += missing(clipped, held)
         return parts
 
@@ -626,8 +632,7 @@ class S3Reader(io.RawIOBase):
                 self.stats.add(bytes_wasted=fragment.fetched)
             elif self._entries.get(fragment.start) is fragment:
                 if data is not None:
-                    fragment.data = data
-                    fragment.end = fragment.start + len(data)
+                    fragment.hold(fragment.start, data)
                     if len(data) < fragment.reserved:
                         excess = fragment.reserved - len(data)
                         (self._pool.release_prefetch if fragment.prefetch else self._pool.release_demand)(
@@ -771,10 +776,10 @@ class S3Reader(io.RawIOBase):
             self._zombies.discard(tail)
             if data is not None and not self._overlaps(Span(first, total)):
                 self._recognise_footer(first, data.tobytes(), total)
-                tail.start, tail.end = first, first + len(data)
+                tail.hold(first, data)
                 self._entries[first] = tail
                 self._pool.release_demand(length - len(data))
-                tail.reserved, tail.data, tail.finished = len(data), data, True
+                tail.reserved, tail.finished = len(data), True
                 self.stats.add(bytes_wasted=tail.fetched - len(data))
                 tail.fetched = len(data)
             else:
@@ -815,7 +820,8 @@ class S3Reader(io.RawIOBase):
                 self._recognise_footer(start, data, size)
                 entry = _Fragment(start, size, prefetch=False)
                 self._pool.reserve_demand(entry.reserved)
-                entry.data, entry.finished, entry.fetched = Chunks([bytes(data)]), True, len(data)
+                entry.hold(start, Chunks([bytes(data)]))
+                entry.finished, entry.fetched = True, len(data)
                 self._entries[start] = entry
             self._publish()
 

@@ -257,12 +257,11 @@ def _drop_over_cap(cache: Sequence[Cached], keep: Span, cap: int, spans: int) ->
     if total <= cap and count <= spans:
         return ()
 
-    def distance(entry: Cached) -> int:
-        return max(0, keep.start - entry.end, entry.start - keep.end)
-
+    # (distance from keep, entry), farthest first; computed inline: this runs on every random read
+    far = sorted(((max(0, keep.start - e.end, e.start - keep.end), e) for e in cache), reverse=True)
     dropped = []
-    for entry in sorted(cache, key=distance, reverse=True):
-        if (total <= cap and count <= spans) or distance(entry) == 0:
+    for distance, entry in far:
+        if (total <= cap and count <= spans) or distance == 0:
             break
         dropped.append(Span(entry.start, entry.end))
         total -= entry.end - entry.start
