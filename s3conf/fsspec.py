@@ -684,7 +684,11 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             # the whole object would be served without asking the store at all, and could be an old
             # version: such a reader starts afresh.
             raw.preload(facts.size, facts.etag, facts.tail_start, facts.tail)
-        return _RememberingReader(raw, lambda known: self._metadata.put(facts_key, trimmed(*known)))
+        return _RememberingReader(
+            raw,
+            remember=lambda known: self._metadata.put(facts_key, trimmed(*known)),
+            forget=lambda: self._metadata.forget(facts_key),
+        )
 
     def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kwargs: Any) -> None:
         """Write ``value``; ``mode="create"`` is an atomic exclusive create (``If-None-Match: *``)."""
@@ -977,19 +981,32 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
 class _RememberingReader(ReadThroughBuffer):
     """The file ``open(..., "rb")`` returns: on close it hands what its reader learned (size, ETag, the
     object's last bytes) to ``remember``, for the next open of that object (:mod:`s3conf.fsspec_metadata`).
+    A reader that found the object changed calls ``forget`` instead: what the instance remembered is of
+    an older version, and kept (or, worse, remembered again by this reader) it would fail every open of
+    the object until it expired, however often the caller tried again.
     """
 
     raw: S3Reader
 
-    def __init__(self, raw: S3Reader, remember: Callable[[tuple[int, str | None, int, bytes]], None]) -> None:
+    def __init__(
+        self,
+        raw: S3Reader,
+        *,
+        remember: Callable[[tuple[int, str | None, int, bytes]], None],
+        forget: Callable[[], None],
+    ) -> None:
         super().__init__(raw)
         self._remember = remember
+        self._forget = forget
 
     def close(self) -> None:
         if not self.closed:
-            known = self.raw.known_tail(MAX_TAIL)
-            if known is not None:
-                self._remember(known)
+            if self.raw.stale:
+                self._forget()
+            else:
+                known = self.raw.known_tail(MAX_TAIL)
+                if known is not None:
+                    self._remember(known)
         super().close()
 
 

@@ -12,7 +12,9 @@ from it and ``open`` starts a reader that already knows the size, the ETag and t
 
 Why a short time and not longer: an object replaced by another client in between is not seen until the
 entry expires. A reader started from an entry sends ``If-Match`` with the remembered ETag on every GET,
-so reading a replaced object fails loudly (``TransferError`` ESTALE) rather than mixing versions. A
+so reading a replaced object fails loudly (``TransferError`` ESTALE) rather than mixing versions, and
+the failed reader makes the instance forget the entry (:meth:`MetadataCache.forget`), so the next try
+reads the new version. A
 remembered tail is only ever *part* of an object (its footer): an object no larger than the tail is
 opened afresh, so no read is answered from memory alone with what could be an old version. Every
 change made through the same instance (write, delete, copy, move) forgets what it knew at once, and an
@@ -134,6 +136,11 @@ class MetadataCache:
         with self._lock:
             self._entries.pop(key, None)
             self._writing[key] = writer
+
+    def forget(self, key: Key) -> None:
+        """Forget ``key``: a reader started from its facts found the object changed since."""
+        with self._lock:
+            self._entries.pop(key, None)
 
     def clear(self) -> None:
         """Forget everything (after a change through this instance: delete, copy, move)."""

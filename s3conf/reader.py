@@ -41,6 +41,7 @@ are kept and the stream is closed past them) and counted in ``stats.full_body_re
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import threading
@@ -217,6 +218,7 @@ class S3Reader(io.RawIOBase):
         self._pos = 0
         self._size: int | None = None
         self._etag: str | None = None
+        self._stale = False  # set once the object is found changed (see :attr:`stale`)
         self._zombies: set[_Fragment] = set()
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -833,7 +835,7 @@ class S3Reader(io.RawIOBase):
         span ends the object.
         """
         with self._lock:
-            if self._size is None:
+            if self._size is None or self._stale:
                 return None
             for entry in self._entries.values():
                 if (
@@ -887,7 +889,12 @@ class S3Reader(io.RawIOBase):
             response.abort()
             response.body.close()
             raise CancelledError
-        response.check(requested, size=size, etag=etag, name=self.name)
+        try:
+            response.check(requested, size=size, etag=etag, name=self.name)
+        except TransferError as error:
+            if error.errno == errno.ESTALE:
+                self._stale = True
+            raise
         if response.full_body:
             self.stats.add(full_body_responses=1)
         with self._lock:
@@ -898,7 +905,14 @@ class S3Reader(io.RawIOBase):
         return response
 
     def _changed_error(self, detail: str) -> TransferError:
+        self._stale = True
         return changed_error(self.name, detail)
+
+    @property
+    def stale(self) -> bool:
+        """The object changed under this reader: what it knows of it (size, ETag, tail) is of an older
+        version, so :meth:`known_tail` no longer offers it."""
+        return self._stale
 
     def _read_body(self, response: RangedResponse, fragment: _Fragment, start: int, end: int) -> Chunks:
         """Bytes [start, end) of the object from ``response``, counted against ``fragment``."""
