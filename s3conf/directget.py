@@ -514,7 +514,7 @@ def _request_head(target: str, host: str, headers: Any) -> bytes:
 class DirectBody:
     """A GET's body read straight from :class:`http.client.HTTPResponse` on a pooled connection.
 
-    :class:`~s3conf.ranged_get.RangedResponse` reads it with ``readinto`` into the fragment's buffer;
+    :func:`~s3conf.ranged_get.read_body` reads it with ``read`` into fresh ``bytes`` chunks;
     :meth:`release_conn` hands a fully read connection back to the client's pool, :meth:`close`
     discards it (a body abandoned midway leaves the connection unusable).
     """
