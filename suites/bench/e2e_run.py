@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from s3conf.config import S3Config
 from s3conf.errors import S3ConfError, TransferError
 from suites.bench.contenders import BenchObject, LimitGet, LimitRanged
 from suites.bench.e2e import (
@@ -270,29 +271,51 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+#: The policy contender whose settings are the defaults spelled out: its time over ``s3x:default``'s is how
+#: much two identical settings differ in this run.
+DEFAULT_TWIN = f"s3x:{S3Config().read_policy}"
+
+#: The smallest gain worth a setting, whatever the run's noise.
+MIN_GAIN = 0.10
+
+
+def run_noise(samples: list[Sample], workload: str) -> float:
+    """How far :data:`DEFAULT_TWIN` is from ``s3x:default`` (paired), as a fraction; 0 if not measured."""
+    twin = paired(samples, workload, DEFAULT_TWIN, "s3x:default")
+    return abs(twin - 1) if twin is not None else 0.0
+
+
 def _recommendation(samples: list[Sample], workload: str) -> str:
-    """The fastest s3x setting for ``workload`` by paired ratio, and how it compares to the peers."""
+    """The s3x setting to use for ``workload``: another policy only when it beats the default by more than
+    the run's noise (and :data:`MIN_GAIN`), and never the default's own twin; how the default compares to
+    the peers."""
     ours = sorted({s.contender for s in samples if s.workload == workload and s.contender.startswith("s3x:")})
     if not ours:
         return "No s3x measurement."
     speed = {name: paired(samples, workload, name, "s3x:default") or 1.0 for name in ours}  # >1: faster
-    best = max(ours, key=lambda name: speed[name])
-    setting = "the defaults" if best == "s3x:default" else f"`s3.spi.read.policy={best.split(':')[1]}`"
+    margin = max(MIN_GAIN, run_noise(samples, workload))
+    others = [name for name in ours if name not in ("s3x:default", DEFAULT_TWIN)]
+    best = max(others, key=lambda name: speed[name]) if others else None
+    if best is None or speed[best] <= 1 + margin:
+        setting = "the defaults"
+        if best is not None:
+            setting += (
+                f" (no policy beats them by more than {margin:.0%}, the larger of this run's noise and "
+                f"{MIN_GAIN:.0%}: the fastest other, {best}, takes {1 / speed[best]:.2f}x their time)"
+            )
+    else:
+        policy = best.split(":")[1]
+        setting = (
+            f"`s3.spi.read.policy={policy}` (env `S3_SPI_READ_POLICY`, fsspec "
+            f"`storage_options={{'policy': '{policy}'}}`): it takes {1 / speed[best]:.2f}x the default's "
+            f"time, a gain beyond this run's noise ({margin:.0%})"
+        )
     peers = [
         f"{peer} {ratio:.2f}x"
         for peer in ("peer:pyarrow", "peer:s3fs", "peer:obstore")
         if (ratio := paired(samples, workload, "s3x:default", peer)) is not None
     ]
-    within = " (the default is within 10 %)" if speed[best] <= 1.1 else ""
-    if best != "s3x:default":
-        setting += (
-            f" (env `S3_SPI_READ_POLICY`, fsspec `storage_options={{'policy': '{best.split(':')[1]}'}}`)"
-        )
-    return (
-        f"Recommendation: {setting}{within}; "
-        f"best is {speed[best]:.2f}x the default. "
-        f"Default vs peers (their time / ours): {', '.join(peers) or 'n/a'}."
-    )
+    return f"Recommendation: {setting}. Default vs peers (their time / ours): {', '.join(peers) or 'n/a'}."
 
 
 PEERS = ("peer:pyarrow", "peer:s3fs", "peer:obstore")
@@ -372,8 +395,8 @@ def e2e_markdown(run: RunInfo, samples: list[Sample], skipped: list[Skipped]) ->
         "`vs s3x:default` = that contender's seconds / s3x:default's (above 1: s3x:default is faster).",
         "Seconds and CPU are medians; on a machine this loaded only the paired ratios mean anything.",
         "GETs/HEADs/bytes are counted on the wire (botocore events) for s3x and the limits; n/a for peers.",
-        "`s3x:adaptive` is the default configuration spelled out: its ratio to `s3x:default` is the noise "
-        "of this run, and a policy 'fastest' by less than that is no recommendation.",
+        f"`{DEFAULT_TWIN}` is the default configuration spelled out: its ratio to `s3x:default` is the noise "
+        "of this run, and a policy 'fastest' by less than that (or 10 %) is no recommendation.",
         *(f"Note: {note}" for note in run.notes),
         "",
         "## Summary: the default against the peers (paired ratios, above 1: s3x:default is faster)",
