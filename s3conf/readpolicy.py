@@ -38,6 +38,7 @@ A demand read larger than S is cut into pieces (S-sized; under ``adaptive`` a qu
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
@@ -116,6 +117,10 @@ class Cached(NamedTuple):
     start: int
     end: int
     ready: bool = True
+
+
+_START = operator.itemgetter(0)  # Cached.start, for sums that run in C
+_END = operator.itemgetter(1)
 
 
 @dataclass(frozen=True)
@@ -251,20 +256,34 @@ def _drop_over_cap(cache: Sequence[Cached], keep: Span, cap: int, spans: int) ->
 
     The span count matters as much as the bytes: the engine looks at every cached span on every read,
     so 250 MiB of 16 KiB records (thousands of spans) made each read cost milliseconds of bookkeeping.
+    This runs on every random read, with the cache one span over its count: cached spans never overlap,
+    so in start order the farthest from ``keep`` is always the first or the last one left, and taking
+    from both ends gives the order a sort by distance would (ties: the later span first) in C-speed
+    steps (55 us a read with 51 spans before, for a Python-level distance per span).
+
+    >>> cache = [Cached(0, 10), Cached(20, 30), Cached(40, 50), Cached(90, 100)]
+    >>> _drop_over_cap(cache, Span(42, 45), cap=100, spans=2)
+    (Span(start=90, end=100), Span(start=0, end=10))
     """
-    total = sum(e.end - e.start for e in cache)
     count = len(cache)
+    total = sum(map(_END, cache)) - sum(map(_START, cache))
     if total <= cap and count <= spans:
         return ()
-
-    # (distance from keep, entry), farthest first; computed inline: this runs on every random read
-    far = sorted(((max(0, keep.start - e.end, e.start - keep.end), e) for e in cache), reverse=True)
+    ordered = sorted(cache)
+    low, high = 0, count - 1
     dropped = []
-    for distance, entry in far:
-        if (total <= cap and count <= spans) or distance == 0:
+    while (total > cap or count > spans) and low <= high:
+        left, right = ordered[low], ordered[high]
+        to_left = max(0, keep.start - left.end, left.start - keep.end)
+        to_right = max(0, keep.start - right.end, right.start - keep.end)
+        if to_right >= to_left:
+            victim, high, distance = right, high - 1, to_right
+        else:
+            victim, low, distance = left, low + 1, to_left
+        if distance == 0:
             break
-        dropped.append(Span(entry.start, entry.end))
-        total -= entry.end - entry.start
+        dropped.append(Span(victim.start, victim.end))
+        total -= victim.end - victim.start
         count -= 1
     return tuple(dropped)
 

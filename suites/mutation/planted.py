@@ -78,8 +78,8 @@ PLANTED: tuple[Planted, ...] = (
     Planted(
         id="readpolicy-drops-the-nearest-first",
         path="s3conf/readpolicy.py",
-        before="e) for e in cache), reverse=True)",
-        after="e) for e in cache), reverse=False)",
+        before="if to_right >= to_left:",
+        after="if to_right < to_left:",
         tests=("tests/test_readpolicy.py::test_a_seeking_read_drops_the_farthest_spans_down_to_the_cap",),
         why="mutation survivor: over the cap, the spans farthest from the read go first",
     ),
