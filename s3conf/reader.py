@@ -289,10 +289,11 @@ class S3Reader(io.RawIOBase):
         return copy_into(view, self._take(len(view))) if len(view) else 0
 
     def read(self, size: int | None = -1, /) -> bytes:
-        """Up to ``size`` bytes (all the rest if negative), copied once from the fragments.
+        """Up to ``size`` bytes (all the rest if negative), copied at most once from the fragments.
 
         ``io.RawIOBase.read`` would fill a scratch ``bytearray`` through :meth:`readinto` and copy it
-        again into ``bytes``; slicing the cached fragments directly saves that second pass.
+        again into ``bytes``; joining the cached chunks directly saves that second pass, and a read that
+        is exactly one received chunk returns it without any copy (:mod:`s3conf.chunks`).
         """
         self._check_open()
         if size is None or size < 0:
