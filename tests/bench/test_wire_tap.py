@@ -19,8 +19,8 @@ SIZED = b"POST /b/k?uploads= HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect:
 
 
 @pytest.fixture
-def upstream() -> tuple[socket.socket, list[bytes]]:
-    """A server that keeps every byte it receives and answers nothing."""
+def upstream() -> tuple[socket.socket, list[bytes], threading.Thread]:
+    """A server that keeps every byte it receives and answers nothing; its thread ends with the connection."""
     listener = socket.create_server(("127.0.0.1", 0))
     received: list[bytes] = []
 
@@ -30,14 +30,15 @@ def upstream() -> tuple[socket.socket, list[bytes]]:
             while data := connection.recv(65536):
                 received.append(data)
 
-    threading.Thread(target=serve, daemon=True).start()
-    return listener, received
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    return listener, received, server
 
 
 def test_bodies_are_measured_and_bytes_forwarded_unchanged(
-    upstream: tuple[socket.socket, list[bytes]],
+    upstream: tuple[socket.socket, list[bytes], threading.Thread],
 ) -> None:
-    listener, received = upstream
+    listener, received, server = upstream
     tap = WireTap(listener.getsockname()[:2])
     try:
         with socket.create_connection(("127.0.0.1", tap.port)) as client:
@@ -48,8 +49,10 @@ def test_bodies_are_measured_and_bytes_forwarded_unchanged(
                 pass  # the tap shuts the connection down once the client's stream ends
     finally:
         tap.close()
+    server.join(timeout=10)  # the upstream may still be taking in the last bytes (seen failing in CI)
     listener.close()
 
+    assert not server.is_alive(), "the tap never closed its upstream connection"
     assert b"".join(received) == CHUNKED + SIZED
     assert [(r.method, r.body_bytes) for r in tap.requests] == [("PUT", 11), ("POST", 3)]
     facts = wire_facts(tap)
