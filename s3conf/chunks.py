@@ -28,6 +28,7 @@ import ctypes
 import platform
 import sys
 import threading
+from collections.abc import Sequence
 
 __all__ = ["Chunks", "Piece", "join", "settle_allocator"]
 
@@ -83,7 +84,7 @@ class Chunks:
 
     def tobytes(self) -> bytes:
         """All the bytes in one object (no copy when there is one chunk)."""
-        return self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        return join(self._chunks)
 
     def suffix(self, count: int) -> bytes:
         """The last ``count`` bytes (all of them if fewer)."""
@@ -91,7 +92,7 @@ class Chunks:
         return join(self.pieces(start, self.length - start))
 
 
-def join(pieces: list[Piece]) -> bytes:
+def join(pieces: Sequence[Piece]) -> bytes:
     """``pieces`` as one ``bytes``: a single whole chunk is returned as is, anything else copied once."""
     if len(pieces) == 1 and type(pieces[0]) is bytes:
         return pieces[0]

@@ -285,34 +285,44 @@ def run_noise(samples: list[Sample], workload: str) -> float:
     return abs(twin - 1) if twin is not None else 0.0
 
 
+def _s3x_settings(samples: list[Sample], workload: str) -> list[str]:
+    return sorted({s.contender for s in samples if s.workload == workload and s.contender.startswith("s3x:")})
+
+
+def fastest_other(samples: list[Sample], workload: str) -> tuple[str | None, float]:
+    """The policy other than the defaults and their twin that is fastest against ``s3x:default`` (paired,
+    >1: faster; 1.0 where no repeat pairs them), and that ratio; ``None`` when there is none."""
+    others = [name for name in _s3x_settings(samples, workload) if name not in ("s3x:default", DEFAULT_TWIN)]
+    speed = {name: paired(samples, workload, name, "s3x:default") or 1.0 for name in others}
+    best = max(others, key=lambda name: speed[name], default=None)
+    return best, speed[best] if best is not None else 1.0
+
+
 def _recommendation(samples: list[Sample], workload: str) -> str:
     """The s3x setting to use for ``workload``: another policy only when it beats the default by more than
     the run's noise (and :data:`MIN_GAIN`), and never the default's own twin; how the default compares to
     the peers."""
-    ours = sorted({s.contender for s in samples if s.workload == workload and s.contender.startswith("s3x:")})
-    if not ours:
+    if not _s3x_settings(samples, workload):
         return "No s3x measurement."
-    speed = {name: paired(samples, workload, name, "s3x:default") or 1.0 for name in ours}  # >1: faster
+    best, gain = fastest_other(samples, workload)
     margin = max(MIN_GAIN, run_noise(samples, workload))
-    others = [name for name in ours if name not in ("s3x:default", DEFAULT_TWIN)]
-    best = max(others, key=lambda name: speed[name]) if others else None
-    if best is None or speed[best] <= 1 + margin:
+    if best is None or gain <= 1 + margin:
         setting = "the defaults"
         if best is not None:
             setting += (
                 f" (no policy beats them by more than {margin:.0%}, the larger of this run's noise and "
-                f"{MIN_GAIN:.0%}: the fastest other, {best}, takes {1 / speed[best]:.2f}x their time)"
+                f"{MIN_GAIN:.0%}: the fastest other, {best}, takes {1 / gain:.2f}x their time)"
             )
     else:
         policy = best.split(":")[1]
         setting = (
             f"`s3.spi.read.policy={policy}` (env `S3_SPI_READ_POLICY`, fsspec "
-            f"`storage_options={{'policy': '{policy}'}}`): it takes {1 / speed[best]:.2f}x the default's "
+            f"`storage_options={{'policy': '{policy}'}}`): it takes {1 / gain:.2f}x the default's "
             f"time, a gain beyond this run's noise ({margin:.0%})"
         )
     peers = [
         f"{peer} {ratio:.2f}x"
-        for peer in ("peer:pyarrow", "peer:s3fs", "peer:obstore")
+        for peer in PEERS
         if (ratio := paired(samples, workload, "s3x:default", peer)) is not None
     ]
     return f"Recommendation: {setting}. Default vs peers (their time / ours): {', '.join(peers) or 'n/a'}."
@@ -336,17 +346,13 @@ def summary_lines(samples: list[Sample], workloads: list[str]) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for workload in workloads:
-        ours = sorted(
-            {s.contender for s in samples if s.workload == workload and s.contender.startswith("s3x:")}
-        )
-        if "s3x:default" not in ours:
+        if "s3x:default" not in _s3x_settings(samples, workload):
             continue
-        gain = {name: paired(samples, workload, name, "s3x:default") for name in ours}
-        others = [name for name in ours if name not in ("s3x:default", DEFAULT_TWIN)]
-        best = max(others, key=lambda name: gain[name] or 0.0) if others else None
+        best, gain = fastest_other(samples, workload)
         peers = [_ratio(paired(samples, workload, "s3x:default", peer)) for peer in PEERS]
-        fastest = f"{best} | {_ratio(gain[best])}" if best is not None else "n/a | n/a"
-        lines.append(f"| {workload} | {' | '.join(peers)} | {fastest} | {_ratio(gain.get(DEFAULT_TWIN))} |")
+        fastest = f"{best} | {_ratio(gain)}" if best is not None else "n/a | n/a"
+        noise = _ratio(paired(samples, workload, DEFAULT_TWIN, "s3x:default"))
+        lines.append(f"| {workload} | {' | '.join(peers)} | {fastest} | {noise} |")
     return lines
 
 
