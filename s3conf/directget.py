@@ -44,6 +44,7 @@ import http.client
 import socket
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -84,8 +85,10 @@ _SIGNERS = frozenset({"s3v4", botocore.UNSIGNED})
 _UNSIGNED_HEADERS = frozenset(SIGNED_HEADERS_BLACKLIST) | {"authorization"}
 
 _capture = threading.local()
-_registered: set[int] = set()
-_registered_lock = threading.Lock()
+#: Clients whose emitter has the capture hook. Weak, so that a client that reuses a collected one's
+#: ``id()`` is not taken for it (keyed on ids, such a client's GETs all went through botocore).
+_hooked: weakref.WeakSet[Any] = weakref.WeakSet()
+_hooked_lock = threading.Lock()
 
 
 def _on_send(request: Any, **_: Any) -> None:
@@ -132,11 +135,10 @@ class DirectGet:
             and getattr(signer, "signature_version", None) in _SIGNERS
             and getattr(endpoint, "http_session", None) is not None
         )
-        if self._usable:
-            with _registered_lock:
-                if id(client) not in _registered:
-                    meta.events.register("before-send.s3.GetObject", _on_send, unique_id="s3conf-directget")
-                    _registered.add(id(client))
+        if self._usable and client not in _hooked:
+            with _hooked_lock:
+                meta.events.register("before-send.s3.GetObject", _on_send, unique_id="s3conf-directget")
+                _hooked.add(client)
 
     @property
     def ready(self) -> bool:
