@@ -26,9 +26,13 @@ each reader learns for itself.)
   ``InvalidRange``...), so the reader's retries and :func:`s3conf.client.translate_error` are unchanged.
   Transport failures are botocore's exceptions from its HTTP session, retried by the reader as before.
 * **Success** returns the fields the reader reads (``Body`` as a :class:`~botocore.response.StreamingBody`,
-  ``ETag``, ``ContentRange``, ``ContentLength``, ``ResponseMetadata``) and emits
-  ``after-call.s3.GetObject`` with them, so counters of received bytes keep working. ``before-call`` is
-  not emitted (its handlers build a new request, which is the cost this module avoids).
+  ``ETag``, ``ContentRange``, ``ContentLength``, ``ResponseMetadata``).
+* **Events**: a direct GET is a request on the wire, not an API call, so it emits the two wire-level
+  events botocore emits for every request it sends, ``before-send.s3.GetObject`` and
+  ``response-received.s3.GetObject`` (with ``parsed_response``, error or not), and neither call-level
+  one: ``before-call``'s handlers build a new request, the cost this module avoids, and an
+  ``after-call`` without its ``before-call`` made hooks that pair them (requests in flight) count
+  below zero. Count bytes received on ``response-received``: it sees every GET, direct or not.
 
 The short path is taken only for requests it can reproduce: SigV4 or unsigned clients, and a captured
 GET without a body. Anything else keeps every GET on ``client.get_object``.
@@ -199,11 +203,17 @@ class DirectGet:
         )
         events = client.meta.events
         answered = first_non_none_response(events.emit("before-send.s3.GetObject", request=prepared))
-        pool = self._pool
-        if answered is None and fast is not None and pool is not None:
-            response, body = self._send(pool, prepared, fast.host)
+        pool = self._pool if answered is None else None  # a hook's answer stands for the network
+        try:
+            if pool is not None and fast is not None:
+                response, body = self._send(pool, prepared, fast.host)
+            else:
+                http = answered if answered is not None else client._endpoint.http_session.send(prepared)
+        except Exception as error:  # no answer: botocore says so with the exception, then raises it
+            _received(client, None, None, error)
+            raise
+        if pool is not None and fast is not None:
             return self._answer(response.status, response.headers, body, response.read)
-        http = answered if answered is not None else client._endpoint.http_session.send(prepared)
         return self._answer(
             http.status_code, http.headers, StreamingBody(http.raw, http.headers.get("content-length")),
             lambda: http.content,
@@ -217,6 +227,7 @@ class DirectGet:
             raw = {"headers": headers, "status_code": status, "body": content(), "context": {}}
             body.close()
             parsed = client._response_parser.parse(raw, model.output_shape)
+            _received(client, raw, parsed)
             code = parsed.get("Error", {}).get("Code")
             raise client.exceptions.from_code(code)(parsed, "GetObject")
         length = headers.get("content-length")
@@ -228,9 +239,7 @@ class DirectGet:
         }
         if length is not None:  # as botocore: absent when the header is (a chunked answer)
             parsed["ContentLength"] = int(length)
-        client.meta.events.emit(
-            "after-call.s3.GetObject", http_response=None, parsed=parsed, model=model, context={}
-        )
+        _received(client, {"headers": headers, "status_code": status, "body": body, "context": {}}, parsed)
         return parsed
 
     def _sign_with_botocore(self, headers: dict[str, str], template: _Template) -> dict[str, str]:
@@ -360,6 +369,23 @@ class DirectGet:
         }
         self._template = _Template(prepared.url, headers, dict(prepared.context or {}))
         self._checked = authorization is None  # unsigned: botocore's signer (a no-op) stays
+
+
+def _received(
+    client: Any,
+    response_dict: dict[str, Any] | None,
+    parsed: dict[str, Any] | None,
+    exception: BaseException | None = None,
+) -> None:
+    """``response-received.s3.GetObject``, as botocore emits it after each request it sends (wire level):
+    the response, or the exception that stood for it."""
+    client.meta.events.emit(
+        "response-received.s3.GetObject",
+        response_dict=response_dict,
+        parsed_response=parsed,
+        context={},
+        exception=exception,
+    )
 
 
 def _signed_host(parts: Any) -> str:

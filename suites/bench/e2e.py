@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import random
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -141,7 +142,8 @@ class WireCounter:
         self.bytes = 0
         client.meta.events.register("before-send.s3.GetObject", self._sent)
         client.meta.events.register("before-send.s3.HeadObject", self._head)
-        client.meta.events.register("after-call.s3.GetObject", self._received)
+        # wire level: botocore emits it for every response, and the reader's direct GETs do too
+        client.meta.events.register("response-received.s3.GetObject", self._received)
 
     def _sent(self, **_: Any) -> None:
         self.requests += 1
@@ -149,18 +151,21 @@ class WireCounter:
     def _head(self, **_: Any) -> None:
         self.heads += 1
 
-    def _received(self, parsed: dict[str, Any], **_: Any) -> None:
-        self.bytes += int(parsed.get("ContentLength") or 0)
+    def _received(self, parsed_response: dict[str, Any] | None, **_: Any) -> None:
+        if parsed_response is not None:
+            self.bytes += int(parsed_response.get("ContentLength") or 0)
 
 
-_counters: dict[int, WireCounter] = {}
+#: One counter per client object (weak: a client that reuses a collected one's id gets its own).
+_counters: weakref.WeakKeyDictionary[Any, WireCounter] = weakref.WeakKeyDictionary()
 
 
 def wire_counter(client: Any) -> WireCounter:
     """One counter per client, however many contenders share it (clients are cached process-wide)."""
-    if id(client) not in _counters:
-        _counters[id(client)] = WireCounter(client)
-    return _counters[id(client)]
+    counter = _counters.get(client)
+    if counter is None:
+        counter = _counters[client] = WireCounter(client)
+    return counter
 
 
 @dataclass

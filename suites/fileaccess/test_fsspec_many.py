@@ -177,7 +177,8 @@ def test_exists_of_many_raises_when_a_server_cannot_answer(target: Any, base: st
 
 
 class _Concurrency:
-    """The most requests a client had in flight at once (before-call to after-call)."""
+    """The most requests a client had on the wire at once (``before-send`` to ``response-received``, which
+    botocore emits for every request it sends, as the reader's direct GETs do)."""
 
     def __init__(self) -> None:
         self.now = 0
@@ -202,9 +203,8 @@ def test_multi_path_calls_stay_within_the_connection_maximum(
     fs = _fs(target, config=S3Config().with_values({"s3.connection.maximum": maximum}))
     client = fs._fs(fs._locate(base + "/x")).client
     concurrency = _Concurrency()
-    client.meta.events.register("before-call.s3", concurrency.enter)
-    client.meta.events.register("after-call.s3", concurrency.leave)
-    client.meta.events.register("after-call-error.s3", concurrency.leave)
+    client.meta.events.register("before-send.s3", concurrency.enter)
+    client.meta.events.register("response-received.s3", concurrency.leave)
     paths = [f"{base}/{key}" for key in KEYS]
     assert len(fs.cat(paths)) == len(KEYS)
     assert len(fs.info(paths)) == len(KEYS)

@@ -46,9 +46,9 @@ class Wire:
             (event_name.rsplit(".", 1)[-1], header.decode() if isinstance(header, bytes) else header)
         )
 
-    def got(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name == "GetObject":
-            self.received += int(parsed.get("ContentLength") or 0)
+    def got(self, event_name: str, parsed_response: dict[str, Any] | None, **_: Any) -> None:
+        if event_name.endswith(".GetObject") and parsed_response is not None:
+            self.received += int(parsed_response.get("ContentLength") or 0)
 
     def count(self, operation: str) -> int:
         return sum(1 for op, _ in self.requests if op == operation)
@@ -76,12 +76,12 @@ def _wire(fs: S3XFileSystem, path: str) -> Iterator[Wire]:
     wire = Wire()
     client = fs._fs(fs._locate(path, need_bucket=True)).client
     client.meta.events.register("before-send.s3", wire.sent)
-    client.meta.events.register("after-call.s3", wire.got)
+    client.meta.events.register("response-received.s3", wire.got)
     try:
         yield wire
     finally:
         client.meta.events.unregister("before-send.s3", wire.sent)
-        client.meta.events.unregister("after-call.s3", wire.got)
+        client.meta.events.unregister("response-received.s3", wire.got)
 
 
 def _parquet(rows: int = 32000, *, seed: int = 0) -> bytes:
