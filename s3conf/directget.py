@@ -10,9 +10,12 @@ redirects, user agent, every handler), its final prepared request is captured on
 (``before-send``), and later GETs of the same reader copy it with a new ``Range``/``If-Match``. GETs
 started while that first one is still in botocore (a read-ahead issued with the first read, when the size
 is already known) wait for it rather than each going through botocore too.
-(Sharing what one reader learned with the next reader of the object through the same client was
-tried: the short soak then found sockets to a faulty proxy left open after the client was closed, so
-each reader learns for itself.)
+The next reader of the object can start from that captured request (:meth:`DirectGet.adopt`): the
+fsspec layer remembers it with the object's size, ETag and footer for ``metadata_ttl`` seconds, so the
+second open of a Parquet file by pyarrow, and its first after the footer GET, skip botocore's pipeline
+too. Only the request is shared, and only between readers of the same client; each reader keeps its
+own fast signer and connection pool. (Sharing those too, through the client, was tried: the short soak
+then found sockets to a faulty proxy left open after the client was closed.)
 
 * **Signing** is botocore's own: the client's :class:`~botocore.signers.RequestSigner` signs each copy
   (credentials refreshed as usual, ``choose-signer``/``before-sign`` handlers run), so session tokens,
@@ -71,7 +74,7 @@ from s3conf.client import enter_call
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-__all__ = ["DirectBody", "DirectGet"]
+__all__ = ["CapturedRequest", "DirectBody", "DirectGet"]
 
 #: Headers of the captured request that belong to one request only (set again for each copy).
 _PER_REQUEST = frozenset(
@@ -101,13 +104,24 @@ def _on_send(request: Any, **_: Any) -> None:
         slot.append(request)
 
 
-class _Template:
-    __slots__ = ("context", "headers", "url")
+class CapturedRequest:
+    """The request botocore sent for one object's first GET, to copy for the next GETs of that object.
 
-    def __init__(self, url: str, headers: dict[str, Any], context: dict[str, Any]) -> None:
+    Read-only once made (each GET copies ``headers`` and ``context``), so the readers of one object can
+    share it; it belongs to the client that sent it: another client (other credentials, endpoint or
+    settings) never uses it (:meth:`DirectGet.adopt`).
+    """
+
+    __slots__ = ("_client", "context", "headers", "url")
+
+    def __init__(self, client: Any, url: str, headers: dict[str, Any], context: dict[str, Any]) -> None:
+        self._client = weakref.ref(client)  # a remembered request does not keep its client alive
         self.url = url
         self.headers = headers
         self.context = context
+
+    def sent_by(self, client: Any) -> bool:
+        return self._client() is client
 
 
 class DirectGet:
@@ -123,7 +137,7 @@ class DirectGet:
         self._client: Any = client
         self._bucket = bucket
         self._key = key
-        self._template: _Template | None = None
+        self._template: CapturedRequest | None = None
         self._fast: _FastSigner | None = None
         self._checked = False  # whether the fast signer was compared with botocore's yet
         self._pool: HTTPConnectionPool | None = None
@@ -143,6 +157,29 @@ class DirectGet:
             with _hooked_lock:
                 meta.events.register("before-send.s3.GetObject", _on_send, unique_id="s3conf-directget")
                 _hooked.add(client)
+
+    @property
+    def captured(self) -> CapturedRequest | None:
+        """The request the GETs copy, once captured (or adopted); for the next reader of the object."""
+        return self._template
+
+    def adopt(self, captured: CapturedRequest) -> bool:
+        """Start from the request another reader of this object captured, if this client sent it.
+
+        The first GET then skips botocore's call pipeline too (3-4 ms of CPU and about as much time on
+        the project's machine): pyarrow opens a Parquet file once to plan and once to read, and the
+        fsspec layer's footer GET is another reader of the same object before both.
+
+        Returns:
+            whether it was adopted (``False`` for another client's request, or once a GET was made).
+        """
+        if not self._usable or not captured.sent_by(self._client):
+            return False
+        with self._learning:
+            if self._template is not None or self._tried:
+                return False
+            self._template = captured
+            return True
 
     @property
     def ready(self) -> bool:
@@ -242,7 +279,7 @@ class DirectGet:
         _received(client, {"headers": headers, "status_code": status, "body": body, "context": {}}, parsed)
         return parsed
 
-    def _sign_with_botocore(self, headers: dict[str, str], template: _Template) -> dict[str, str]:
+    def _sign_with_botocore(self, headers: dict[str, str], template: CapturedRequest) -> dict[str, str]:
         """Sign with the client's ``RequestSigner``; the first time, check the fast signer against it."""
         request = AWSRequest(method="GET", url=template.url, headers=headers, stream_output=True)
         request.context = dict(template.context)
@@ -367,7 +404,7 @@ class DirectGet:
             for name, value in prepared.headers.items()
             if name.lower() not in _PER_REQUEST
         }
-        self._template = _Template(prepared.url, headers, dict(prepared.context or {}))
+        self._template = CapturedRequest(self._client, prepared.url, headers, dict(prepared.context or {}))
         self._checked = authorization is None  # unsigned: botocore's signer (a no-op) stays
 
 

@@ -65,6 +65,7 @@ from fsspec.utils import isfilelike, stringify_path
 
 from s3conf.client import make_client, translate_error
 from s3conf.config import current_overrides
+from s3conf.directget import DirectGet
 from s3conf.endpoint import Endpoint
 from s3conf.errors import InvalidURIError, ObjectExistsError, ObjectNotFoundError, TransferError
 from s3conf.fetchpool import fetch_worker_count
@@ -351,8 +352,9 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         """
         fs = self._fs(where)
         key = fs._key("/" + where.key)
+        direct = DirectGet(fs.client, where.bucket, key)  # through botocore; captures the request
         try:
-            response = dict(fs.client.get_object(Bucket=where.bucket, Key=key, Range=f"bytes=-{MAX_TAIL}"))
+            response = direct.get_object(f"bytes=-{MAX_TAIL}", None, fs.config.operation_timeout)
             got = RangedResponse(response, where.bucket, key)
         except (ClientError, BotoCoreError, TransferError):
             return None
@@ -367,7 +369,9 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             got.body.close()
         if got.first + len(data) != got.total:
             return None
-        facts = ObjectFacts(got.total, got.etag, response.get("LastModified"), got.first, bytes(data))
+        facts = ObjectFacts(
+            got.total, got.etag, response.get("LastModified"), got.first, bytes(data), direct.captured
+        )
         self._metadata.put(self._facts_key(where), facts)
         return _file_entry(where, facts)
 
@@ -683,10 +687,10 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             # is a GET with If-Match, so an object replaced in between fails loudly. A tail that is
             # the whole object would be served without asking the store at all, and could be an old
             # version: such a reader starts afresh.
-            raw.preload(facts.size, facts.etag, facts.tail_start, facts.tail)
+            raw.preload(facts.size, facts.etag, facts.tail_start, facts.tail, facts.request)
         return _RememberingReader(
             raw,
-            remember=lambda known: self._metadata.put(facts_key, trimmed(*known)),
+            remember=lambda known: self._metadata.put(facts_key, trimmed(*known, raw.captured_request)),
             forget=lambda: self._metadata.forget(facts_key),
         )
 

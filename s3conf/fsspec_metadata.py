@@ -6,9 +6,11 @@ footer, then ``isfile`` and ``open`` again to read the columns. Answered one by 
 and two footer GETs, each a round trip before the first column byte moves (pyarrow's own S3 file
 system sends one HEAD and one footer GET). So each instance keeps, per object, what a request already
 told it: size, ETag and modification time from a HEAD or a listing, size, ETag and the object's last
-bytes (the Parquet footer) from a reader when it closes. Within ``metadata_ttl`` seconds (storage
-option, default :data:`~s3conf.fsspec_options.DEFAULT_METADATA_TTL`) ``info``/``isfile``/``size`` answer
-from it and ``open`` starts a reader that already knows the size, the ETag and the footer.
+bytes (the Parquet footer) from a reader when it closes, with the GET request that reader captured
+(the next reader's first GET copies it instead of going through botocore's call pipeline). Within
+``metadata_ttl`` seconds (storage option, default :data:`~s3conf.fsspec_options.DEFAULT_METADATA_TTL`)
+``info``/``isfile``/``size`` answer from it and ``open`` starts a reader that already knows the size,
+the ETag and the footer.
 
 Why a short time and not longer: an object replaced by another client in between is not seen until the
 entry expires. A reader started from an entry sends ``If-Match`` with the remembered ETag on every GET,
@@ -30,7 +32,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +56,8 @@ class ObjectFacts:
         mtime: last modification, from a HEAD or a listing (``None`` from a reader's GETs).
         tail_start: where ``tail`` starts (``size`` when no tail is known).
         tail: the object's last bytes, ``[tail_start, size)``.
+        request: the GET request a reader of the object captured (:class:`~s3conf.directget.CapturedRequest`),
+            so that the next reader's first GET skips botocore's call pipeline too; ``None`` from a HEAD.
     """
 
     size: int
@@ -61,6 +65,7 @@ class ObjectFacts:
     mtime: datetime | None = None
     tail_start: int = -1
     tail: bytes = b""
+    request: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.tail_start < 0:
@@ -73,14 +78,20 @@ class ObjectFacts:
         if (self.size, self.etag) != (newer.size, newer.etag) or newer.etag is None:
             return newer
         tail_start, tail = (newer.tail_start, newer.tail) if newer.tail else (self.tail_start, self.tail)
-        return replace(newer, mtime=newer.mtime or self.mtime, tail_start=tail_start, tail=tail)
+        return replace(
+            newer,
+            mtime=newer.mtime or self.mtime,
+            tail_start=tail_start,
+            tail=tail,
+            request=newer.request or self.request,
+        )
 
 
-def trimmed(size: int, etag: str | None, start: int, data: bytes) -> ObjectFacts:
+def trimmed(size: int, etag: str | None, start: int, data: bytes, request: Any = None) -> ObjectFacts:
     """Facts with at most :data:`MAX_TAIL` of ``data`` (the end of the object) kept."""
     if len(data) > MAX_TAIL:
         start, data = size - MAX_TAIL, data[-MAX_TAIL:]
-    return ObjectFacts(size, etag, None, start, data)
+    return ObjectFacts(size, etag, None, start, data, request)
 
 
 class MetadataCache:

@@ -56,7 +56,7 @@ from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
 from s3conf.chunks import Chunks, Piece, join, settle_allocator
 from s3conf.client import error_code, error_status
-from s3conf.directget import DirectGet
+from s3conf.directget import CapturedRequest, DirectGet
 from s3conf.errors import InvalidURIError, S3ConfError, TransferError
 from s3conf.fetchpool import FetchPool
 from s3conf.parquet import ParquetPolicy, footer_layout
@@ -802,14 +802,18 @@ class S3Reader(io.RawIOBase):
             if layout is not None:  # a Parquet file: predict the column chunks read next
                 self.policy = ParquetPolicy(self.policy, layout)
 
-    def preload(self, size: int, etag: str | None, start: int, data: bytes) -> None:
+    def preload(
+        self, size: int, etag: str | None, start: int, data: bytes, request: CapturedRequest | None = None
+    ) -> None:
         """Seed a reader that has read nothing yet with what an earlier reader of the object learned.
 
         The size and ETag are taken as if the first GET had answered them (later GETs carry
         ``If-Match: etag``, so an object replaced since fails loudly instead of mixing versions), and
         ``data``, the object's bytes ``[start, size)``, becomes a cache entry (a Parquet footer among
         them is recognised as on a suffix GET). Used by the fsspec layer, whose calls open one
-        object several times (pyarrow reads the footer once to plan and once to read).
+        object several times (pyarrow reads the footer once to plan and once to read). ``request``,
+        the GET that earlier reader captured (:attr:`captured_request`), spares this reader's first GET
+        botocore's call pipeline when this reader's client sent it (:meth:`DirectGet.adopt`).
 
         Raises:
             ValueError: the reader has already read, or ``data`` does not end at ``size``.
@@ -820,6 +824,8 @@ class S3Reader(io.RawIOBase):
             if self._size is not None or self._entries:
                 raise ValueError(f"preload of {self.name} after it has read")
             self._size, self._etag = size, etag
+            if request is not None:
+                self._direct.adopt(request)
             if data:
                 self._recognise_footer(start, data, size)
                 entry = _Fragment(start, size, prefetch=False)
@@ -828,6 +834,11 @@ class S3Reader(io.RawIOBase):
                 entry.finished, entry.fetched = True, len(data)
                 self._entries[start] = entry
             self._publish()
+
+    @property
+    def captured_request(self) -> CapturedRequest | None:
+        """The GET request this reader copies for its ranges, for the next reader of the object."""
+        return self._direct.captured
 
     def known_tail(self, limit: int = 1 << 20) -> tuple[int, str | None, int, bytes] | None:
         """``(size, etag, start, bytes)``: the last (at most ``limit``) bytes of the cached span that ends

@@ -109,3 +109,37 @@ def test_gets_started_while_the_first_is_in_botocore_wait_for_its_template(targe
         gets = reader.stats.get_requests
     assert gets >= 7  # the pieces of [0, size - 1 KiB), in parallel
     assert calls == {"before-call": 1, "before-send": gets}
+
+
+@pytest.mark.parametrize(
+    ("same_client", "calls"), [(True, 0), (False, 1)], ids=["same-client", "other-client"]
+)
+def test_a_reader_starts_from_the_request_an_earlier_reader_captured_only_on_its_client(
+    target: Any, bucket: str, same_client: bool, calls: int
+) -> None:
+    """The fsspec layer hands the next reader of an object the request its last reader captured: on the
+    client that sent it the first GET skips botocore's call pipeline too; another client's reader (other
+    credentials, endpoint or settings, whatever they are) goes through its own."""
+    config = S3Config(read_policy="random", read_min_fetch=4 * KiB)
+    client = new_client(target.endpoint, config)
+    data = random.Random(10).randbytes(256 * KiB)
+    etag = client.put_object(Bucket=bucket, Key="obj", Body=data)["ETag"]
+    with S3Reader(client, bucket, "obj", config=config) as first:
+        first.seek(100 * KiB)
+        assert first.read(KiB) == data[100 * KiB : 101 * KiB]
+        captured = first.captured_request
+    assert captured is not None
+    second_client = client if same_client else new_client(target.endpoint, config)
+    events: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        events[event_name.split(".", maxsplit=1)[0]] += 1
+
+    for event in ("before-call", "before-send"):
+        second_client.meta.events.register(f"{event}.s3.GetObject", count)
+    with S3Reader(second_client, bucket, "obj", config=config) as second:
+        second.preload(len(data), etag, len(data), b"", captured)
+        for offset in (7 * KiB, 200 * KiB):
+            second.seek(offset)
+            assert second.read(KiB) == data[offset : offset + KiB]
+    assert (events["before-call"], events["before-send"]) == (calls, 2)
