@@ -10,12 +10,17 @@ redirects, user agent, every handler), its final prepared request is captured on
 (``before-send``), and later GETs of the same reader copy it with a new ``Range``/``If-Match``. GETs
 started while that first one is still in botocore (a read-ahead issued with the first read, when the size
 is already known) wait for it rather than each going through botocore too.
-The next reader of the object can start from that captured request (:meth:`DirectGet.adopt`): the
-fsspec layer remembers it with the object's size, ETag and footer for ``metadata_ttl`` seconds, so the
-second open of a Parquet file by pyarrow, and its first after the footer GET, skip botocore's pipeline
-too. Only the request is shared, and only between readers of the same client; each reader keeps its
-own fast signer and connection pool. (Sharing those too, through the client, was tried: the short soak
-then found sockets to a faulty proxy left open after the client was closed.)
+Later readers start from a captured request too. The first GET of *another* object of the same bucket
+is derived from the last request the client sent there (:meth:`CapturedRequest.for_key`: the key
+written into the URL exactly as botocore writes it; a URL it cannot rewrite derives nothing), so only a
+client's first GET of a bucket pays the pipeline: a dataset of many Parquet files, many small objects.
+The fsspec layer also hands a reader's request to the next reader of the object with what it remembers
+of it (:meth:`DirectGet.adopt`). Only the request is shared, held weakly and only on the client that
+sent it; each reader keeps its own fast signer and takes connections from the client's pool as before.
+(Sharing those too, through the client, was tried: the short soak then found sockets to a faulty proxy
+left open after the client was closed.) Whatever a caller's hooks add to the first GET of a bucket
+(``before-call``/``before-sign`` headers) is copied to the others, as it already was to a reader's later
+GETs.
 
 * **Signing** is botocore's own: the client's :class:`~botocore.signers.RequestSigner` signs each copy
   (credentials refreshed as usual, ``choose-signer``/``before-sign`` handlers run), so session tokens,
@@ -66,6 +71,7 @@ from botocore.exceptions import (
 )
 from botocore.hooks import first_non_none_response
 from botocore.response import StreamingBody
+from botocore.utils import percent_encode
 from urllib3 import HTTPConnectionPool
 from urllib3.util.timeout import Timeout
 
@@ -96,6 +102,9 @@ _capture = threading.local()
 #: ``id()`` is not taken for it (keyed on ids, such a client's GETs all went through botocore).
 _hooked: weakref.WeakSet[Any] = weakref.WeakSet()
 _hooked_lock = threading.Lock()
+#: Per client (weakly) and bucket, the last GET request botocore sent: the first GET of another object of
+#: that bucket is derived from it (:meth:`CapturedRequest.for_key`) instead of paying the call pipeline.
+_prototypes: weakref.WeakKeyDictionary[Any, dict[str, CapturedRequest]] = weakref.WeakKeyDictionary()
 
 
 def _on_send(request: Any, **_: Any) -> None:
@@ -112,16 +121,53 @@ class CapturedRequest:
     settings) never uses it (:meth:`DirectGet.adopt`).
     """
 
-    __slots__ = ("_client", "context", "headers", "url")
+    __slots__ = ("_client", "bucket", "context", "headers", "key", "url")
 
-    def __init__(self, client: Any, url: str, headers: dict[str, Any], context: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        url: str,
+        *,
+        headers: dict[str, Any],
+        context: dict[str, Any],
+    ) -> None:
         self._client = weakref.ref(client)  # a remembered request does not keep its client alive
+        self.bucket = bucket
+        self.key = key
         self.url = url
         self.headers = headers
         self.context = context
 
     def sent_by(self, client: Any) -> bool:
         return self._client() is client
+
+    def for_key(self, key: str) -> CapturedRequest | None:
+        """The same GET for another key of the bucket, or ``None`` when its URL cannot be derived.
+
+        botocore writes the key into the URL as the greedy label of ``/{Bucket}/{Key+}``
+        (``percent_encode(key, safe="/~")``, after the bucket's path or host): a URL that ends with this
+        request's key written that way, with no query, gets the other key written the same way. Any
+        other URL (a query, an access point, a key botocore wrote otherwise) derives nothing, and the
+        other object's first GET goes through botocore.
+        """
+        client = self._client()
+        if client is None or not key or not self.key:
+            return None
+        if key == self.key:
+            return self
+        written = percent_encode(self.key, safe="/~")
+        if "?" in self.url or not self.url.endswith("/" + written):
+            return None
+        url = self.url[: len(self.url) - len(written)] + percent_encode(key, safe="/~")
+        context = dict(self.context)
+        if isinstance(context.get("input_params"), dict):  # what botocore's handlers would see
+            context["input_params"] = {**context["input_params"], "Key": key}
+        redirect = context.get("s3_redirect")
+        if isinstance(redirect, dict) and isinstance(redirect.get("params"), dict):
+            context["s3_redirect"] = {**redirect, "params": {**redirect["params"], "Key": key}}
+        return CapturedRequest(client, self.bucket, key, url, headers=self.headers, context=context)
 
 
 class DirectGet:
@@ -153,10 +199,14 @@ class DirectGet:
             and getattr(signer, "signature_version", None) in _SIGNERS
             and getattr(endpoint, "http_session", None) is not None
         )
-        if self._usable and client not in _hooked:
+        if self._usable:
             with _hooked_lock:
-                meta.events.register("before-send.s3.GetObject", _on_send, unique_id="s3conf-directget")
-                _hooked.add(client)
+                if client not in _hooked:
+                    meta.events.register("before-send.s3.GetObject", _on_send, unique_id="s3conf-directget")
+                    _hooked.add(client)
+                prototype = _prototypes.get(client, {}).get(bucket)
+            if prototype is not None:
+                self._template = prototype.for_key(key)
 
     @property
     def captured(self) -> CapturedRequest | None:
@@ -228,8 +278,9 @@ class DirectGet:
         fast = self._fast
         if fast is not None:
             fast.sign(headers, client._request_signer._credentials.get_frozen_credentials(), _now())
-        else:
+        else:  # botocore signs; the first time, the fast signer is checked against it (and the pool found)
             headers = self._sign_with_botocore(headers, template)
+            fast = self._fast  # this request is signed already: it may still go on a pooled connection
         prepared: Any = AWSPreparedRequest(
             "GET",
             template.url,
@@ -404,8 +455,18 @@ class DirectGet:
             for name, value in prepared.headers.items()
             if name.lower() not in _PER_REQUEST
         }
-        self._template = CapturedRequest(self._client, prepared.url, headers, dict(prepared.context or {}))
+        template = CapturedRequest(
+            self._client,
+            self._bucket,
+            self._key,
+            prepared.url,
+            headers=headers,
+            context=dict(prepared.context or {}),
+        )
+        self._template = template
         self._checked = authorization is None  # unsigned: botocore's signer (a no-op) stays
+        with _hooked_lock:
+            _prototypes.setdefault(self._client, {})[self._bucket] = template
 
 
 def _received(

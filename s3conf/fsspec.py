@@ -45,6 +45,7 @@ Decisions:
 
 from __future__ import annotations
 
+import email.utils
 import functools
 import hashlib
 import hmac
@@ -55,7 +56,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -81,7 +82,7 @@ from s3conf.fsspec_options import (
 )
 from s3conf.listing import directory_prefix
 from s3conf.multipath import OMITTED, check_on_error, run_each
-from s3conf.ranged_get import RangedResponse
+from s3conf.ranged_get import RangedResponse, read_body
 from s3conf.reader import S3Reader
 from s3conf.readthrough import ReadThroughBuffer
 from s3conf.redaction import MASK, Secret
@@ -105,6 +106,20 @@ PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
 def _digest(text: str) -> str:
     """A keyed (per-process random key) digest: tells secrets apart without revealing them."""
     return hmac.new(_DIGEST_KEY, text.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def _ignore(_: int) -> None:
+    """A progress callback that counts nothing."""
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP date header (``Last-Modified``) as the aware UTC ``datetime`` botocore parses it into."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
 
 
 def _copy_rest(reader: Any, first: bytes, target: Any) -> None:
@@ -352,26 +367,27 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         """
         fs = self._fs(where)
         key = fs._key("/" + where.key)
-        direct = DirectGet(fs.client, where.bucket, key)  # through botocore; captures the request
+        # botocore's call pipeline for a client's first GET of the bucket, else a copy of its request
+        direct = DirectGet(fs.client, where.bucket, key)
         try:
             response = direct.get_object(f"bytes=-{MAX_TAIL}", None, fs.config.operation_timeout)
             got = RangedResponse(response, where.bucket, key)
         except (ClientError, BotoCoreError, TransferError):
             return None
-        try:
-            if got.full_body and got.total > MAX_TAIL:  # a store ignoring the range: not a whole object
-                got.abort()
-                return None
-            data = got.body.read()
+        if got.full_body and got.total > MAX_TAIL:  # a store ignoring the range: not a whole object
+            got.abort()
+            got.body.close()
+            return None
+        try:  # read to the end, the connection goes back to the pool; exact length or an error
+            data = read_body(
+                got, got.first, got.total, cancel=threading.Event(), progress=_ignore, name=where.url()
+            ).tobytes()
         except (BotoCoreError, OSError):
             return None
-        finally:
-            got.body.close()
-        if got.first + len(data) != got.total:
-            return None
-        facts = ObjectFacts(
-            got.total, got.etag, response.get("LastModified"), got.first, bytes(data), direct.captured
-        )
+        modified = response.get("LastModified") or _http_date(
+            response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("last-modified")
+        )  # a copied request's answer is not parsed by botocore: its header as botocore would give it
+        facts = ObjectFacts(got.total, got.etag, modified, got.first, data, direct.captured)
         self._metadata.put(self._facts_key(where), facts)
         return _file_entry(where, facts)
 

@@ -133,11 +133,16 @@ def _heads_expected(path: str) -> int:
     ],
     ids=["pandas-projection", "pyarrow-projection", "pyarrow-rowgroup"],
 )
+@pytest.mark.parametrize("warm", [False, True], ids=["first-get-of-the-bucket", "bucket-read-before"])
 def test_a_projected_read_sends_one_head_one_footer_get_and_the_chunks(
-    target: Any, parquet_object: tuple[str, bytes], call: Any
+    target: Any, parquet_object: tuple[str, bytes], call: Any, warm: bool
 ) -> None:
     path, data = parquet_object
-    fs = _fs(target)
+    fs = _fs(target, metadata_ttl=3600)  # the call's answers must not expire on a loaded machine
+    if warm:  # the client has read another object of the bucket: its GETs are copies from the start
+        other = path.rsplit("/", 1)[0] + "/other.bin"
+        fs.pipe_file(other, b"other")
+        assert fs.cat_file(other) == b"other"
     with _wire(fs, path) as wire:
         result = call(path, fs)
     assert len(result) > 0
@@ -149,9 +154,29 @@ def test_a_projected_read_sends_one_head_one_footer_get_and_the_chunks(
     assert chunk_gets <= ROW_GROUPS * len(PROJECTED)
     footer_get = min(len(data), 1 << 20)
     assert wire.received <= footer_get + _chunk_bytes(data, PROJECTED)
-    # one GET through botocore's call pipeline (3-4 ms of CPU): the footer's; every other reader of the
-    # call starts from the request it captured
-    assert wire.calls.count("GetObject") == 1
+    # at most one GET through botocore's call pipeline (3-4 ms of CPU), the client's first of the bucket;
+    # every other GET of the call copies the request it captured
+    assert wire.calls.count("GetObject") == (0 if warm else 1)
+
+
+def test_the_footer_get_answers_info_with_the_modification_time_when_it_was_a_copied_request(
+    target: Any, s3_client: Any, bucket: str
+) -> None:
+    """botocore parses the answer to its own GET (``LastModified``), not the answer to a copy of it: the
+    footer GET of a ``.parquet`` name whose client has read the bucket before reads the header itself, so
+    ``info`` is answered from memory with the same modification time as a HEAD would give."""
+    s3_client.put_object(Bucket=bucket, Key="t.parquet", Body=_parquet())
+    s3_client.put_object(Bucket=bucket, Key="other.bin", Body=b"other")
+    base = f"{target.endpoint.netloc}/{bucket}"
+    fs = _fs(target, metadata_ttl=3600)
+    assert fs.cat_file(f"{base}/other.bin") == b"other"  # the bucket's first GET, through botocore
+    with _wire(fs, base) as wire:
+        assert fs.isfile(f"{base}/t.parquet")  # the footer GET, a copy of the request captured above
+        entry = fs.info(f"{base}/t.parquet")
+    assert wire.calls == []
+    assert [op for op, _ in wire.requests] == ["GetObject"]
+    head = s3_client.head_object(Bucket=bucket, Key="t.parquet")
+    assert entry["mtime"] == head["LastModified"]
 
 
 def test_pandas_with_a_url_and_storage_options_asks_once(

@@ -16,6 +16,7 @@ import pytest
 
 from s3conf.client import new_client
 from s3conf.config import S3Config
+from s3conf.directget import CapturedRequest
 from s3conf.fetchpool import FetchPool
 from s3conf.reader import S3Reader
 
@@ -143,3 +144,51 @@ def test_a_reader_starts_from_the_request_an_earlier_reader_captured_only_on_its
             second.seek(offset)
             assert second.read(KiB) == data[offset : offset + KiB]
     assert (events["before-call"], events["before-send"]) == (calls, 2)
+
+
+@pytest.mark.parametrize(
+    "other_key", ["next.bin", "a b/c+d~e%f?g#h=&", "dir/ü/ñ", "semi;colon,comma$(paren)'*@:"]
+)
+def test_the_first_get_of_another_object_of_the_bucket_is_derived_from_the_last_request(
+    target: Any, bucket: str, s3_client: Any, other_key: str
+) -> None:
+    """A client's first GET of a bucket goes through botocore; the first GET of any other object of that
+    bucket copies it with the key written into the URL as botocore writes it, so it skips the call
+    pipeline, and the store answers with that object's bytes (a key written wrong would be another
+    object, or none). A bucket the client has not read yet goes through botocore again."""
+    config = S3Config(read_policy="random", read_min_fetch=4 * KiB)
+    client = new_client(target.endpoint, config)
+    first = random.Random(11).randbytes(64 * KiB)
+    other = random.Random(12).randbytes(64 * KiB)
+    client.put_object(Bucket=bucket, Key="first.bin", Body=first)
+    client.put_object(Bucket=bucket, Key=other_key, Body=other)
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.split(".", maxsplit=1)[0]] += 1
+
+    for event in ("before-call", "before-send"):
+        client.meta.events.register(f"{event}.s3.GetObject", count)
+    with S3Reader(client, bucket, "first.bin", config=config) as reader:
+        assert reader.read(KiB) == first[:KiB]
+    assert calls == {"before-call": 1, "before-send": 1}
+    with S3Reader(client, bucket, other_key, config=config) as reader:
+        reader.seek(5 * KiB)
+        assert reader.read(KiB) == other[5 * KiB : 6 * KiB]
+        assert reader.stats.get_requests == 1
+    assert calls == {"before-call": 1, "before-send": 2}
+
+
+def test_a_captured_request_with_a_query_derives_no_other_key() -> None:
+    """Only a URL that ends with the key as botocore writes it is rewritten; anything else is left to
+    botocore (a query, say ``?versionId=``, belongs to the one object)."""
+    owner = S3Config()  # any object a weak reference can point at stands for the client
+    plain = CapturedRequest(owner, "b", "k 1", "http://h:9/b/k%201", headers={}, context={})
+    derived = plain.for_key("dir/k+2")
+    assert derived is not None
+    assert derived.url == "http://h:9/b/dir/k%2B2"
+    assert plain.for_key("k 1") is plain
+    with_query = CapturedRequest(owner, "b", "k", "http://h:9/b/k?versionId=3", headers={}, context={})
+    assert with_query.for_key("other") is None
+    elsewhere = CapturedRequest(owner, "b", "k", "http://h:9/b/something-else", headers={}, context={})
+    assert elsewhere.for_key("other") is None
