@@ -16,7 +16,8 @@ written into the URL exactly as botocore writes it; a URL it cannot rewrite deri
 client's first GET of a bucket pays the pipeline: a dataset of many Parquet files, many small objects.
 The fsspec layer also hands a reader's request to the next reader of the object with what it remembers
 of it (:meth:`DirectGet.adopt`). Only the request is shared, held weakly and only on the client that
-sent it; each reader keeps its own fast signer and takes connections from the client's pool as before.
+sent it, with the fast signer once it was checked against botocore's signature (S3 signs the URL path
+as it is, so the check holds for any key of the bucket); connections come from the client's pool as before.
 (Sharing those too, through the client, was tried: the short soak then found sockets to a faulty proxy
 left open after the client was closed.) Whatever a caller's hooks add to the first GET of a bucket
 (``before-call``/``before-sign`` headers) is copied to the others, as it already was to a reader's later
@@ -121,7 +122,7 @@ class CapturedRequest:
     settings) never uses it (:meth:`DirectGet.adopt`).
     """
 
-    __slots__ = ("_client", "bucket", "context", "headers", "key", "url")
+    __slots__ = ("_client", "bucket", "context", "headers", "key", "signer", "url")
 
     def __init__(
         self,
@@ -139,6 +140,10 @@ class CapturedRequest:
         self.url = url
         self.headers = headers
         self.context = context
+        #: Set once a reader's fast signer produced botocore's own signature for this request; S3's
+        #: SigV4 signs the URL path as it is (botocore's ``S3SigV4Auth`` does not normalise it), so it
+        #: signs the request for any other key of the bucket as botocore would.
+        self.signer: _FastSigner | None = None
 
     def sent_by(self, client: Any) -> bool:
         return self._client() is client
@@ -167,7 +172,10 @@ class CapturedRequest:
         redirect = context.get("s3_redirect")
         if isinstance(redirect, dict) and isinstance(redirect.get("params"), dict):
             context["s3_redirect"] = {**redirect, "params": {**redirect["params"], "Key": key}}
-        return CapturedRequest(client, self.bucket, key, url, headers=self.headers, context=context)
+        derived = CapturedRequest(client, self.bucket, key, url, headers=self.headers, context=context)
+        if self.signer is not None:
+            derived.signer = self.signer.for_url(url)
+        return derived
 
 
 class DirectGet:
@@ -205,8 +213,9 @@ class DirectGet:
                     meta.events.register("before-send.s3.GetObject", _on_send, unique_id="s3conf-directget")
                     _hooked.add(client)
                 prototype = _prototypes.get(client, {}).get(bucket)
-            if prototype is not None:
-                self._template = prototype.for_key(key)
+            derived = prototype.for_key(key) if prototype is not None else None
+            if derived is not None:
+                self._start_from(derived)
 
     @property
     def captured(self) -> CapturedRequest | None:
@@ -228,8 +237,16 @@ class DirectGet:
         with self._learning:
             if self._template is not None or self._tried:
                 return False
-            self._template = captured
+            self._start_from(captured)
             return True
+
+    def _start_from(self, captured: CapturedRequest) -> None:
+        """Copy ``captured`` for this object's GETs; with its verified signer, sign them without botocore."""
+        self._template = captured
+        if captured.signer is not None:
+            self._checked = True
+            self._pool, self._target = self._connection_pool(captured.url)
+            self._fast = captured.signer
 
     @property
     def ready(self) -> bool:
@@ -342,6 +359,8 @@ class DirectGet:
         if not self._checked:
             self._checked = True
             self._fast = self._verified_signer(headers, signed, template.url)
+            if self._fast is not None and template.signer is None:
+                template.signer = self._fast  # for the next readers of this object and of its bucket
         return signed
 
     def _verified_signer(
@@ -521,6 +540,10 @@ class _FastSigner:
         self.service = service
         self.payload_hash = payload_hash
         self._keys: dict[tuple[str, str], bytes] = {}
+
+    def for_url(self, url: str) -> _FastSigner:
+        """This signer for another URL of the same endpoint (another key of the bucket)."""
+        return _FastSigner(url, self.region, self.service, self.payload_hash)
 
     def _key(self, secret: str, day: str) -> bytes:
         key = self._keys.get((secret, day))

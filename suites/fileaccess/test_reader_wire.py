@@ -153,9 +153,10 @@ def test_the_first_get_of_another_object_of_the_bucket_is_derived_from_the_last_
     target: Any, bucket: str, s3_client: Any, other_key: str
 ) -> None:
     """A client's first GET of a bucket goes through botocore; the first GET of any other object of that
-    bucket copies it with the key written into the URL as botocore writes it, so it skips the call
-    pipeline, and the store answers with that object's bytes (a key written wrong would be another
-    object, or none). A bucket the client has not read yet goes through botocore again."""
+    bucket copies it with the key written into the URL as botocore writes it, signed by the signer that
+    was checked against botocore's (S3 signs the path as it is), so it skips the call pipeline and the
+    signing, and the store answers with that object's bytes (a key written or signed wrong would be
+    another object, none, or a refused signature)."""
     config = S3Config(read_policy="random", read_min_fetch=4 * KiB)
     client = new_client(target.endpoint, config)
     first = random.Random(11).randbytes(64 * KiB)
@@ -167,16 +168,19 @@ def test_the_first_get_of_another_object_of_the_bucket_is_derived_from_the_last_
     def count(event_name: str, **_: Any) -> None:
         calls[event_name.split(".", maxsplit=1)[0]] += 1
 
-    for event in ("before-call", "before-send"):
+    for event in ("before-call", "before-sign", "before-send"):
         client.meta.events.register(f"{event}.s3.GetObject", count)
     with S3Reader(client, bucket, "first.bin", config=config) as reader:
-        assert reader.read(KiB) == first[:KiB]
-    assert calls == {"before-call": 1, "before-send": 1}
+        for offset in (0, 40 * KiB):  # the second GET, a copy, checks the fast signer against botocore's
+            reader.seek(offset)
+            assert reader.read(KiB) == first[offset : offset + KiB]
+    assert calls == {"before-call": 1, "before-sign": 2, "before-send": 2}
     with S3Reader(client, bucket, other_key, config=config) as reader:
+        assert reader._direct.path == "connection"  # signed by the checked signer, on a pooled connection
         reader.seek(5 * KiB)
         assert reader.read(KiB) == other[5 * KiB : 6 * KiB]
         assert reader.stats.get_requests == 1
-    assert calls == {"before-call": 1, "before-send": 2}
+    assert calls == {"before-call": 1, "before-sign": 2, "before-send": 3}
 
 
 def test_a_captured_request_with_a_query_derives_no_other_key() -> None:
