@@ -117,9 +117,10 @@ def _on_send(request: Any, **_: Any) -> None:
 class CapturedRequest:
     """The request botocore sent for one object's first GET, to copy for the next GETs of that object.
 
-    Read-only once made (each GET copies ``headers`` and ``context``), so the readers of one object can
-    share it; it belongs to the client that sent it: another client (other credentials, endpoint or
-    settings) never uses it (:meth:`DirectGet.adopt`).
+    Read-only once made (each GET copies ``headers`` and ``context``; only :attr:`signer` is set, once,
+    when a reader's check of it passes), so the readers of one object, and through :meth:`for_key` of
+    its bucket, can share it; it belongs to the client that sent it: another client (other credentials,
+    endpoint or settings) never uses it (:meth:`DirectGet.adopt`).
     """
 
     __slots__ = ("_client", "bucket", "context", "headers", "key", "signer", "url")
