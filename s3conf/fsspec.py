@@ -45,7 +45,6 @@ Decisions:
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import hashlib
 import hmac
@@ -56,7 +55,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -64,7 +63,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK
 from fsspec.spec import AbstractFileSystem, _Cached
 from fsspec.utils import isfilelike, stringify_path
 
-from s3conf.client import make_client, translate_error
+from s3conf.client import fast_timestamp, make_client, translate_error
 from s3conf.config import current_overrides
 from s3conf.directget import DirectGet
 from s3conf.endpoint import Endpoint
@@ -113,13 +112,14 @@ def _ignore(_: int) -> None:
 
 
 def _http_date(value: str | None) -> datetime | None:
-    """An HTTP date header (``Last-Modified``) as the aware UTC ``datetime`` botocore parses it into."""
+    """An HTTP date header (``Last-Modified``) as botocore parses it (``None`` if absent or malformed)."""
     if not value:
         return None
     try:
-        return email.utils.parsedate_to_datetime(value).astimezone(UTC)
+        parsed: datetime = fast_timestamp(value)
     except (TypeError, ValueError):
         return None
+    return parsed
 
 
 def _copy_rest(reader: Any, first: bytes, target: Any) -> None:

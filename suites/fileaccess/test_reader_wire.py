@@ -30,6 +30,18 @@ def _connections_made(client: Any) -> int:
     return made
 
 
+def _counted(client: Any, *events: str) -> Counter[str]:
+    """How often ``client`` emits each of ``events`` (``before-call``...) for GetObject, from now on."""
+    counts: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        counts[event_name.split(".", maxsplit=1)[0]] += 1
+
+    for event in events:
+        client.meta.events.register(f"{event}.s3.GetObject", count)
+    return counts
+
+
 @pytest.mark.parametrize("policy", ["random", "sequential"], ids=["random", "sequential"])
 def test_ranged_gets_keep_their_connection_alive(target: Any, bucket: str, policy: str) -> None:
     """GETs of ranges that end before the object does hand their connection back for the next one."""
@@ -59,18 +71,13 @@ def test_gets_after_the_first_skip_botocore_call_pipeline_but_not_the_wire_event
     client = new_client(target.endpoint, config)
     data = random.Random(8).randbytes(512 * KiB)
     client.put_object(Bucket=bucket, Key="obj", Body=data)
-    events: Counter[str] = Counter()
+    events = _counted(client, "before-call", "after-call", "before-send", "response-received")
     received = 0
-
-    def count(event_name: str, **_: Any) -> None:
-        events[event_name.split(".", maxsplit=1)[0]] += 1
 
     def bytes_received(parsed_response: dict[str, Any], **_: Any) -> None:
         nonlocal received
         received += int(parsed_response["ContentLength"])
 
-    for event in ("before-call", "after-call", "before-send", "response-received"):
-        client.meta.events.register(f"{event}.s3.GetObject", count)
     client.meta.events.register("response-received.s3.GetObject", bytes_received)
     offsets = [0, 300 * KiB, 100 * KiB, 450 * KiB, 200 * KiB]
     with S3Reader(client, bucket, "obj", config=config) as reader:
@@ -94,13 +101,7 @@ def test_gets_started_while_the_first_is_in_botocore_wait_for_its_template(targe
     client = new_client(target.endpoint, config)
     data = random.Random(9).randbytes(8 * piece)
     etag = client.put_object(Bucket=bucket, Key="obj", Body=data)["ETag"]
-    calls: Counter[str] = Counter()
-
-    def count(event_name: str, **_: Any) -> None:
-        calls[event_name.split(".", maxsplit=1)[0]] += 1
-
-    for event in ("before-call.s3.GetObject", "before-send.s3.GetObject"):
-        client.meta.events.register(event, count)
+    calls = _counted(client, "before-call", "before-send")
     with (
         FetchPool(max_workers=4, max_inflight_bytes=1 << 20) as pool,
         S3Reader(client, bucket, "obj", config=config, pool=pool) as reader,
@@ -131,13 +132,7 @@ def test_a_reader_starts_from_the_request_an_earlier_reader_captured_only_on_its
         captured = first.captured_request
     assert captured is not None
     second_client = client if same_client else new_client(target.endpoint, config)
-    events: Counter[str] = Counter()
-
-    def count(event_name: str, **_: Any) -> None:
-        events[event_name.split(".", maxsplit=1)[0]] += 1
-
-    for event in ("before-call", "before-send"):
-        second_client.meta.events.register(f"{event}.s3.GetObject", count)
+    events = _counted(second_client, "before-call", "before-send")
     with S3Reader(second_client, bucket, "obj", config=config) as second:
         second.preload(len(data), etag, len(data), b"", captured)
         for offset in (7 * KiB, 200 * KiB):
@@ -163,13 +158,7 @@ def test_the_first_get_of_another_object_of_the_bucket_is_derived_from_the_last_
     other = random.Random(12).randbytes(64 * KiB)
     client.put_object(Bucket=bucket, Key="first.bin", Body=first)
     client.put_object(Bucket=bucket, Key=other_key, Body=other)
-    calls: Counter[str] = Counter()
-
-    def count(event_name: str, **_: Any) -> None:
-        calls[event_name.split(".", maxsplit=1)[0]] += 1
-
-    for event in ("before-call", "before-sign", "before-send"):
-        client.meta.events.register(f"{event}.s3.GetObject", count)
+    calls = _counted(client, "before-call", "before-sign", "before-send")
     with S3Reader(client, bucket, "first.bin", config=config) as reader:
         for offset in (0, 40 * KiB):  # the second GET, a copy, checks the fast signer against botocore's
             reader.seek(offset)
