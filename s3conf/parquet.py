@@ -25,7 +25,7 @@ import functools
 import io
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from s3conf.readpolicy import (
     Access,
@@ -195,8 +195,8 @@ class ParquetPolicy:
         if self.layout.is_scan(access):
             return self._scan(plan, access, cache)
         predicted = self.layout.predict(access)
-        if not predicted:
-            return plan
+        if not predicted:  # no promise of quiet reads: the next one may be a scan or predictable
+            return replace(plan, quiet_until=0)
         held = [*cache, *(Cached(s.start, s.end) for s in (*plan.fetch, *plan.prefetch))]
         extra = [part for span in predicted for part in missing(span, held)]
         return Plan(fetch=plan.fetch, prefetch=(*plan.prefetch, *extra), drop=plan.drop)

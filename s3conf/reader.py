@@ -213,6 +213,8 @@ class S3Reader(io.RawIOBase):
         self._bound = config.fragment_size * config.fragment_number
         self.policy: ReadPolicy = make_policy(policy or config.read_policy, policy_config(config))
         self._history: deque[Access] = deque(maxlen=HISTORY)
+        #: Reads continuing the last one up to here need no plan (:attr:`Plan.quiet_until`); 0: plan each.
+        self._quiet_until = 0
         self._missed = False
         self._vectored_gap = config.vectored_min_seek
         self._vectored_max = config.vectored_max_merged
@@ -318,9 +320,12 @@ class S3Reader(io.RawIOBase):
         """
         if limit <= 0 or (self._size is not None and self._pos >= self._size):
             return []
+        continues = bool(self._history) and self._history[-1].end == self._pos
         self._history.append(Access(self._pos, limit))
         self._missed = False
-        if not self._execute(self._plan()):  # the size was unknown: plan again now that it is known
+        if continues and self._size is not None and min(self._pos + limit, self._size) <= self._quiet_until:
+            pass  # the last plan promised this read an empty one (Plan.quiet_until)
+        elif not self._execute(self._plan()):  # the size was unknown: plan again now that it is known
             if self._size is None or self._pos >= self._size:
                 return []
             self._execute(self._plan())
@@ -369,6 +374,7 @@ class S3Reader(io.RawIOBase):
         demand: list[_Fragment] = []
         sized = self._size is not None
         with self._changed:
+            self._quiet_until = plan.quiet_until if sized else 0  # kept only if the plan is carried out whole
             for span in plan.drop:
                 fragment = self._entries.get(span.start)
                 if fragment is not None and fragment.end == span.end:
@@ -376,6 +382,7 @@ class S3Reader(io.RawIOBase):
             for span in self._uncovered(plan.fetch if sized else plan.fetch[:1]):
                 if self._live_bytes() + span.length > self._bound:
                     if not span.start <= self._pos < span.end:
+                        self._quiet_until = 0
                         break  # the rest of a large read is planned again when the caller gets there
                     self._make_room(span.length, span)
                 fragment = _Fragment(span.start, span.end, prefetch=False)
@@ -454,10 +461,12 @@ class S3Reader(io.RawIOBase):
             length = clipped.end - clipped.start
             if self._live_bytes() + length > self._bound or not self._pool.try_reserve_prefetch(length):
                 self.stats.add(prefetches_declined=1)
+                self._quiet_until = 0  # the policy asks again on the next read
                 break
             fragment = _Fragment(clipped.start, clipped.end, prefetch=True)
             self._entries[clipped.start] = fragment
             if not self._submit(fragment):
+                self._quiet_until = 0
                 break
             self.stats.add(prefetches_issued=1)
 
@@ -614,6 +623,7 @@ class S3Reader(io.RawIOBase):
     def _drop(self, fragment: _Fragment) -> None:
         """Remove a fragment from the cache, cancelling or stopping its fetch (lock held)."""
         del self._entries[fragment.start]
+        self._quiet_until = 0  # the cache no longer holds what the last plan left in it
         if fragment.finished:
             self._release(fragment)
             self.stats.add(bytes_wasted=fragment.fetched - fragment.used_bytes())
@@ -645,6 +655,7 @@ class S3Reader(io.RawIOBase):
                         fragment.reserved = len(data)
                 else:
                     del self._entries[fragment.start]
+                    self._quiet_until = 0
                     self._release(fragment)
                     self.stats.add(bytes_wasted=fragment.fetched)
                     fragment.error = error
@@ -801,6 +812,7 @@ class S3Reader(io.RawIOBase):
             layout = footer_layout(data, total)
             if layout is not None:  # a Parquet file: predict the column chunks read next
                 self.policy = ParquetPolicy(self.policy, layout)
+                self._quiet_until = 0
 
     def preload(
         self, size: int, etag: str | None, start: int, data: bytes, request: CapturedRequest | None = None

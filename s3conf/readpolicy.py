@@ -132,11 +132,18 @@ class Plan:
         prefetch: spans to fetch in the background, in the order they will be needed (the engine may
             decline some when the byte budget is full; the policy asks again on a later read).
         drop: cached spans to evict, cancelling them if in flight.
+        quiet_until: a promise that a read starting where this one ends, and ending at or before this
+            offset, would get an empty plan (nothing to fetch, prefetch or drop) as long as the cache holds
+            or fetches every span this plan leaves or puts in it, and so does every further read that
+            continues the one before it within that bound. The engine then serves such reads without
+            asking (a 64 KiB reader of a sequential stream paid the adaptive plan on each of its 4096
+            reads per 256 MiB: half of its thread's CPU). ``0``: no promise, plan every read.
     """
 
     fetch: tuple[Span, ...] = ()
     prefetch: tuple[Span, ...] = ()
     drop: tuple[Span, ...] = ()
+    quiet_until: int = 0
 
 
 @dataclass(frozen=True)
@@ -475,7 +482,35 @@ class AdaptivePolicy:
         target = clip(Span(ahead_from, end), size)
         if target.length > 0:
             prefetch = aligned_pieces(target, step)
-        return Plan(fetch=fetch, prefetch=prefetch, drop=drop)
+        held = [*remaining, *(Cached(s.start, s.end) for s in (*fetch, *prefetch))]
+        quiet = self._quiet_until(history, held, size, window, step)
+        return Plan(fetch=fetch, prefetch=prefetch, drop=drop, quiet_until=quiet)
+
+    def _quiet_until(
+        self, history: Sequence[Access], held: Sequence[Cached], size: int | None, window: int, step: int
+    ) -> int:
+        """How far reads continuing ``history[-1]`` get an empty plan (:attr:`Plan.quiet_until`), 0 if none.
+
+        Only once the window can grow no more (any next read's window is the cap), with ``held`` the cache
+        after this plan. Such a read (offset ``o``, end ``e``) plans nothing when: its window end, cut down
+        to the step, is this one's (``e`` below the next step boundary less the window, and the window not
+        yet reaching the object's end unless it does already); what it reads, rounded up to ``min_fetch``,
+        is held; and no held span ends at or before ``o`` (it would be dropped).
+        """
+        access = history[-1]
+        config = self.config
+        cap = min(config.cache_bytes, max(ADAPTIVE_MAX_WINDOW, config.fragment_size))
+        if size is None or window != cap or self.run_length(history) + 1 < self.longest_run():
+            return 0
+        if access.end + window >= size:
+            window_bound = size
+        else:
+            window_bound = min(((access.end + window) // step + 1) * step, size) - window - 1
+        covered = covered_until(access.end, held)
+        fetch_bound = size if covered >= size else covered - config.min_fetch
+        drop_bound = min((e.end for e in held if e.end > access.offset), default=access.end)
+        quiet = min(window_bound, fetch_bound, drop_bound)
+        return quiet if quiet > access.end else 0
 
     def tail_length(self) -> int:
         return self.config.tail

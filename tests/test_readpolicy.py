@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from s3conf.config import S3Config
@@ -46,14 +46,22 @@ class Replay:
     bytes_fetched: int = 0
     peak_cached: int = 0
     peak_spans: int = 0
+    quiet_reads: int = 0
 
 
-def simulate(policy: ReadPolicy, trace: Sequence[tuple[int, int]], size: int) -> Replay:
-    """Serve ``trace`` with ``policy`` on a ``size``-byte object whose size the first GET learns."""
+def simulate(
+    policy: ReadPolicy, trace: Sequence[tuple[int, int]], size: int, *, skip_quiet: bool = False
+) -> Replay:
+    """Serve ``trace`` with ``policy`` on a ``size``-byte object whose size the first GET learns.
+
+    With ``skip_quiet``, as the engine: a read continuing the last one within the last applied plan's
+    ``quiet_until`` is served without applying a plan, after checking that its plan is indeed empty.
+    """
     cache: list[Cached] = []
     history: list[Access] = []
     known: int | None = None
     replay = Replay()
+    quiet = 0
 
     def apply(plan: Plan) -> None:
         for span in plan.drop:
@@ -68,15 +76,25 @@ def simulate(policy: ReadPolicy, trace: Sequence[tuple[int, int]], size: int) ->
                 cache.append(Cached(got.start, got.end))
 
     for offset, length in trace:
+        continues = bool(history) and history[-1].end == offset
         history.append(Access(offset, length))
         want = Span(min(offset, size), min(offset + length, size))
         plan = policy.plan(tuple(history[-HISTORY:]), tuple(cache), known)
         replay.plans.append(plan)
-        apply(plan)
+        if skip_quiet and continues and known is not None and want.end <= quiet:
+            assert (plan.fetch, plan.prefetch, plan.drop) == ((), (), ()), (
+                f"{policy.name}: read {offset}+{length} within quiet_until {quiet} planned {plan}"
+            )
+            replay.quiet_reads += 1
+        else:
+            apply(plan)
+            quiet = plan.quiet_until if known is not None else 0
         if known is None and (plan.fetch or plan.prefetch):
             known = size  # the first GET's Content-Range
             if missing(want, cache):  # as the engine: plan the read again now that the size is known
-                apply(policy.plan(tuple(history[-HISTORY:]), tuple(cache), known))
+                again = policy.plan(tuple(history[-HISTORY:]), tuple(cache), known)
+                apply(again)
+                quiet = again.quiet_until
         if want.length:
             assert not missing(want, cache), (
                 f"{policy.name}: read {offset}+{length} not covered after its fetch"
@@ -267,6 +285,53 @@ def test_every_read_is_covered_and_the_cache_stays_bounded(
     largest_read = max(length for _, length in trace) + 2 * CONFIG.fragment_size
     bound = size if name == "whole" else CONFIG.cache_bytes + largest_read
     assert replay.peak_cached <= bound
+
+
+#: Reads that mostly continue each other (a seek now and then), on objects large enough for the window to
+#: reach its cap.
+streams = st.lists(
+    st.tuples(st.booleans(), st.integers(0, 10 * MiB), st.integers(1, 768 * KiB)), min_size=1, max_size=120
+)
+
+
+def _stream(steps: list[tuple[bool, int, int]]) -> list[tuple[int, int]]:
+    trace, position = [], 0
+    for seek, target, length in steps:
+        position = target if seek and target % 7 == 0 else position  # about one read in 14 seeks
+        trace.append((position, length))
+        position += length
+    return trace
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "config",
+    [
+        CONFIG,
+        PolicyConfig(fragment_size=1 * MiB, fragment_number=16, min_fetch=64 * KiB),
+        PolicyConfig(fragment_size=1 * MiB, fragment_number=4, min_fetch=3 * MiB),  # a 3 MiB step
+    ],
+    ids=["cap4MiB", "cap16MiB", "min-fetch3MiB"],
+)
+@given(steps=streams, size=st.integers(1, 12 * MiB))
+@example(steps=[(False, 0, 16 * KiB)] * 400, size=12 * MiB)  # a stream of small reads, always checked
+@example(steps=[(False, 0, 200 * KiB)] * 60, size=12 * MiB - 5)
+def test_reads_within_quiet_until_would_get_an_empty_plan(
+    name: str, config: PolicyConfig, steps: list[tuple[bool, int, int]], size: int
+) -> None:
+    """The promise the engine acts on (Plan.quiet_until): every read it serves without a plan would have
+    got an empty one, and every read is still covered."""
+    simulate(make_policy(name, config), _stream(steps), size, skip_quiet=True)
+
+
+@pytest.mark.parametrize("read", [16 * KiB, 64 * KiB, 1 * MiB])
+def test_a_sequential_stream_is_mostly_served_without_plans(read: int) -> None:
+    """Once the window is at its cap, only a read that moves its end past a step boundary, or reaches a
+    span's end, is planned."""
+    size = 12 * MiB
+    replay = simulate(AdaptivePolicy(CONFIG), sequential_trace(size, read), size, skip_quiet=True)
+    reads = len(sequential_trace(size, read))
+    assert replay.quiet_reads >= reads * 0.7 - 16, f"{replay.quiet_reads} of {reads} reads unplanned"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import io
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from s3conf.config import S3Config
 from s3conf.fetchpool import FetchPool
 from s3conf.reader import S3Reader
+from s3conf.readpolicy import Access, Cached, Plan, ReadPolicy
 from s3conf.readthrough import ReadThroughBuffer
 from suites.fileaccess.conftest import WireCounter
 
@@ -114,6 +116,45 @@ def test_adaptive_reads_ahead_on_sequential_access_and_stops_after_a_far_seek(
         reader.seek(50 * S)
         assert reader.read(100) == data[50 * S : 50 * S + 100]
         assert reader.stats.prefetches_issued == issued  # a far seek falls back to random reads
+
+
+class _Counted:
+    """A reader's policy, counting its plans; with ``promise=False`` it never promises quiet reads."""
+
+    def __init__(self, policy: ReadPolicy, *, promise: bool) -> None:
+        self.base, self.promise, self.plans = policy, promise, 0
+        self.name = policy.name
+
+    def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
+        self.plans += 1
+        plan = self.base.plan(history, cache, size)
+        return plan if self.promise else replace(plan, quiet_until=0)
+
+    def tail_length(self) -> int:
+        return self.base.tail_length()
+
+
+def test_reads_the_adaptive_plan_promised_quiet_are_served_without_a_plan_and_change_nothing_on_the_wire(
+    s3_client: Any, wire_client: tuple[Any, WireCounter], bucket: str, pool: FetchPool
+) -> None:
+    """A stream of small reads, with and without the engine acting on ``Plan.quiet_until``: the same bytes,
+    the same GETs and bytes fetched, and a plan for only a few of the reads."""
+    data = payload(64 * S + 5, seed=7)
+    s3_client.put_object(Bucket=bucket, Key="obj", Body=data)
+    client, wire = wire_client
+    outcomes = []
+    for promise in (True, False):
+        before = wire["GetObject"]
+        with S3Reader(client, bucket, "obj", config=config("adaptive"), pool=pool) as reader:
+            counted = reader.policy = _Counted(reader.policy, promise=promise)
+            got = b"".join(iter(lambda: reader.read(4 * KiB), b""))
+            stats = reader.stats
+        assert got == data
+        outcomes.append((wire["GetObject"] - before, stats.bytes_fetched, counted.plans))
+    (gets, fetched, plans), (gets_planned, fetched_planned, every_read) = outcomes
+    assert (gets, fetched) == (gets_planned, fetched_planned)
+    assert every_read >= len(data) // (4 * KiB)
+    assert plans < every_read // 4, f"{plans} plans for {every_read} reads"
 
 
 def test_read_ranges_coalesces_nearby_ranges_and_returns_exact_bytes(
