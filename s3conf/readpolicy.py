@@ -431,10 +431,13 @@ class AdaptivePolicy:
             run += 1
         return run
 
+    def window_cap(self) -> int:
+        """The largest read-ahead window: :data:`ADAPTIVE_MAX_WINDOW` (or S), within S x N."""
+        return min(self.config.cache_bytes, max(ADAPTIVE_MAX_WINDOW, self.config.fragment_size))
+
     def longest_run(self) -> int:
         """The run length at which the window stops growing: counting further changes nothing."""
-        cap = min(self.config.cache_bytes, max(ADAPTIVE_MAX_WINDOW, self.config.fragment_size))
-        return max(1, cap // max(1, self.config.initial_window)).bit_length() + 1
+        return max(1, self.window_cap() // max(1, self.config.initial_window)).bit_length() + 1
 
     def window(self, history: Sequence[Access]) -> int:
         """The read-ahead window for the last read: 0 after a seek, then base x 4^(run-1), capped.
@@ -452,9 +455,8 @@ class AdaptivePolicy:
             run += 1  # reading from the start of the object counts as sequential, as in Linux readahead
         if run == 0:
             return 0
-        cap = min(self.config.cache_bytes, max(ADAPTIVE_MAX_WINDOW, self.config.fragment_size))
         base = max(self.config.initial_window, 2 * history[-1].length)
-        return min(cap, base << min(2 * (run - 1), 62))
+        return min(self.window_cap(), base << min(2 * (run - 1), 62))
 
     def plan(self, history: Sequence[Access], cache: Sequence[Cached], size: int | None) -> Plan:
         config = self.config
@@ -499,8 +501,7 @@ class AdaptivePolicy:
         """
         access = history[-1]
         config = self.config
-        cap = min(config.cache_bytes, max(ADAPTIVE_MAX_WINDOW, config.fragment_size))
-        if size is None or window != cap or self.run_length(history) + 1 < self.longest_run():
+        if size is None or window != self.window_cap() or self.run_length(history) + 1 < self.longest_run():
             return 0
         if access.end + window >= size:
             window_bound = size
