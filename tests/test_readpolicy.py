@@ -297,7 +297,7 @@ streams = st.lists(
 def _stream(steps: list[tuple[bool, int, int]]) -> list[tuple[int, int]]:
     trace, position = [], 0
     for seek, target, length in steps:
-        position = target if seek and target % 7 == 0 else position  # about one read in 14 seeks
+        position = target if seek and target % 7 == 0 else position  # a seek before about one read in 14
         trace.append((position, length))
         position += length
     return trace
