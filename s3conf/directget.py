@@ -58,7 +58,7 @@ import socket
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 import botocore
@@ -387,63 +387,14 @@ class DirectGet:
         return fast
 
     def _connection_pool(self, url: str) -> tuple[HTTPConnectionPool | None, str]:
-        """The client's own urllib3 pool for ``url`` when requests need no proxy, and the request target."""
-        session: Any = self._client._endpoint.http_session
-        try:
-            if session._proxy_config.proxy_url_for(url) is not None:
-                return None, ""
-            pool = session._manager.connection_from_url(url)
-        except (AttributeError, TypeError, ValueError):
+        route = connection_route(self._client, url)
+        if route is None:
             return None, ""
-        if not isinstance(pool, HTTPConnectionPool) or not callable(getattr(pool, "_get_conn", None)):
-            return None, ""
-        timeout = pool.timeout
-        connect = timeout.connect_timeout if isinstance(timeout, Timeout) else None
-        self._connect_timeout = connect if isinstance(connect, int | float) else None
-        parts = urlsplit(url)
-        return pool, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._connect_timeout = route.connect_timeout
+        return route.pool, route.target
 
     def _send(self, pool: HTTPConnectionPool, prepared: Any, host: str) -> tuple[Any, DirectBody]:
-        """Send ``prepared`` on a connection of the client's pool and read the status and headers.
-
-        The request is written as ``http.client`` writes it (request line, ``Host``, ``Accept-Encoding:
-        identity``, the headers in order) in one ``sendall``, and the answer read by :class:`_Response`:
-        ``http.client``'s per-header validation and state machine cost a fifth of a small GET's CPU.
-
-        Transport failures are raised as the botocore exceptions the client's own session raises, so the
-        reader retries and words them as before.
-        """
-        head = _request_head(self._target, host, prepared.headers.items())
-        connection: Any = pool._get_conn()
-        connected = connection.sock is not None
-        try:
-            if self._connect_timeout is not None:
-                connection.timeout = self._connect_timeout
-            if connection.sock is None:
-                connection.connect()
-            read_timeout = (prepared.context or {}).get("read_timeout")
-            if read_timeout is not None:
-                connection.sock.settimeout(read_timeout)
-            connection.sock.sendall(head)
-            response = _Response(connection.sock, method="GET")
-            try:
-                response.begin()
-            except BaseException:
-                response.close()  # its file object holds the socket open until it is closed
-                raise
-            if response.will_close:  # as http.client does: the response keeps the socket, the pool forgets it
-                connection.close()
-        except (OSError, http.client.HTTPException) as error:
-            fresh = not connected and connection.sock is None
-            connection.close()
-            pool._put_conn(connection)
-            url = prepared.url
-            if isinstance(error, TimeoutError):
-                raise (ConnectTimeoutError if fresh else ReadTimeoutError)(endpoint_url=url) from error
-            if fresh:
-                raise EndpointConnectionError(endpoint_url=url) from error
-            raise ConnectionClosedError(endpoint_url=url) from error
-        return response, DirectBody(response, connection, pool)
+        return send_on(Route(pool, self._target, self._connect_timeout), prepared, host)
 
     def _through_botocore(self, range_header: str, if_match: str | None) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"Bucket": self._bucket, "Key": self._key, "Range": range_header}
@@ -489,16 +440,89 @@ class DirectGet:
             _prototypes.setdefault(self._client, {})[self._bucket] = template
 
 
+class Route(NamedTuple):
+    """Where a direct request goes: the client's own pool for its URL, the request target (path and query),
+    and the pool's connect timeout."""
+
+    pool: HTTPConnectionPool
+    target: str
+    connect_timeout: float | None
+
+
+def connection_route(client: Any, url: str) -> Route | None:
+    """The client's own urllib3 pool for ``url`` when requests need no proxy (``None`` otherwise)."""
+    session: Any = client._endpoint.http_session
+    try:
+        if session._proxy_config.proxy_url_for(url) is not None:
+            return None
+        pool = session._manager.connection_from_url(url)
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if not isinstance(pool, HTTPConnectionPool) or not callable(getattr(pool, "_get_conn", None)):
+        return None
+    timeout = pool.timeout
+    connect = timeout.connect_timeout if isinstance(timeout, Timeout) else None
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Route(pool, target, connect if isinstance(connect, int | float) else None)
+
+
+def send_on(route: Route, prepared: Any, host: str) -> tuple[Any, DirectBody]:
+    """Send ``prepared`` on a connection of the client's pool and read the status and headers.
+
+    The request is written as ``http.client`` writes it (request line, ``Host``, ``Accept-Encoding:
+    identity``, the headers in order) in one ``sendall``, and the answer read by :class:`_Response`:
+    ``http.client``'s per-header validation and state machine cost a fifth of a small GET's CPU.
+
+    Transport failures are raised as the botocore exceptions the client's own session raises, so the
+    reader retries and words them as before.
+    """
+    method = prepared.method
+    head = _request_head(route.target, host, prepared.headers.items(), method)
+    pool: Any = route.pool
+    connection: Any = pool._get_conn()
+    connected = connection.sock is not None
+    try:
+        if route.connect_timeout is not None:
+            connection.timeout = route.connect_timeout
+        if connection.sock is None:
+            connection.connect()
+        read_timeout = (prepared.context or {}).get("read_timeout")
+        if read_timeout is not None:
+            connection.sock.settimeout(read_timeout)
+        connection.sock.sendall(head)
+        response = _Response(connection.sock, method=method)
+        try:
+            response.begin()
+        except BaseException:
+            response.close()  # its file object holds the socket open until it is closed
+            raise
+        if response.will_close:  # as http.client does: the response keeps the socket, the pool forgets it
+            connection.close()
+    except (OSError, http.client.HTTPException) as error:
+        fresh = not connected and connection.sock is None
+        connection.close()
+        pool._put_conn(connection)
+        url = prepared.url
+        if isinstance(error, TimeoutError):
+            raise (ConnectTimeoutError if fresh else ReadTimeoutError)(endpoint_url=url) from error
+        if fresh:
+            raise EndpointConnectionError(endpoint_url=url) from error
+        raise ConnectionClosedError(endpoint_url=url) from error
+    return response, DirectBody(response, connection, pool)
+
+
 def _received(
     client: Any,
     response_dict: dict[str, Any] | None,
     parsed: dict[str, Any] | None,
     exception: BaseException | None = None,
+    operation: str = "GetObject",
 ) -> None:
-    """``response-received.s3.GetObject``, as botocore emits it after each request it sends (wire level):
+    """``response-received.s3.<operation>``, as botocore emits it after each request it sends (wire level):
     the response, or the exception that stood for it."""
     client.meta.events.emit(
-        "response-received.s3.GetObject",
+        f"response-received.s3.{operation}",
         response_dict=response_dict,
         parsed_response=parsed,
         context={},
@@ -555,8 +579,16 @@ class _FastSigner:
             self._keys = {(secret, day): key}
         return key
 
-    def sign(self, headers: dict[str, str], credentials: Any, amz_date: str) -> None:
-        """Add the date, payload hash, token and ``Authorization`` headers to ``headers``."""
+    def sign(
+        self,
+        headers: dict[str, str],
+        credentials: Any,
+        amz_date: str,
+        method: str = "GET",
+        path: str | None = None,
+    ) -> None:
+        """Add the date, payload hash, token and ``Authorization`` headers to ``headers``; ``path``: another
+        key's URL path on the same endpoint, without a query (the signing key is kept per signer)."""
         headers["X-Amz-Date"] = amz_date
         headers["X-Amz-Content-SHA256"] = self.payload_hash
         if credentials.token:
@@ -567,10 +599,10 @@ class _FastSigner:
             if lower not in _UNSIGNED_HEADERS:
                 signed[lower] = " ".join(value.split())
         names = sorted(signed)
+        target = (path, "") if path else (self.path, self.query)
         canonical = "\n".join(
-            ("GET", self.path, self.query, *(f"{n}:{signed[n]}" for n in names), "", ";".join(names),
-             self.payload_hash)
-        )  # fmt: skip
+            (method, *target, *(f"{n}:{signed[n]}" for n in names), "", ";".join(names), self.payload_hash)
+        )
         day = amz_date[:8]
         scope = f"{day}/{self.region}/{self.service}/aws4_request"
         to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
@@ -646,18 +678,18 @@ def _headers(lines: list[bytes]) -> http.client.HTTPMessage:
     return message
 
 
-def _request_head(target: str, host: str, headers: Any) -> bytes:
-    """The request line and headers of a GET, as ``http.client`` would send them.
+def _request_head(target: str, host: str, headers: Any, method: str = "GET") -> bytes:
+    """The request line and headers of a GET (or HEAD), as ``http.client`` would send them.
 
     Raises:
         ValueError: a header name or value that would break the request (a line break in it), as
             ``http.client`` refuses it.
     """
-    lines = [f"GET {target} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
     lines += [f"{name}: {value}" for name, value in headers]
     for line in lines:
         if "\r" in line or "\n" in line:
-            raise ValueError(f"a header of the GET of {target!r} holds a line break: {line!r}")
+            raise ValueError(f"a header of the {method} of {target!r} holds a line break: {line!r}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 

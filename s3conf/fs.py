@@ -35,6 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from s3conf.bulk import CopyRequest, copy_files
 from s3conf.client import error_code, make_client, translate_error
 from s3conf.config import S3Config
+from s3conf.directhead import DirectHead
 from s3conf.endpoint import Endpoint
 from s3conf.entropy import EntropyInjector
 from s3conf.errors import (
@@ -150,6 +151,7 @@ class S3FileSystem:
         self.endpoint = endpoint
         self.config = config if config is not None else S3Config.resolve()
         self.client: Any = client if client is not None else make_client(endpoint, self.config)
+        self._heads = DirectHead(self.client, bucket)  # HEADs without botocore's call pipeline, after one
         self.page_size = page_size
         self.spool_dir = spool_dir
         self.entropy = EntropyInjector.from_config(self.config)
@@ -195,7 +197,7 @@ class S3FileSystem:
     def _head(self, key: str) -> dict[str, Any] | None:
         """HEAD ``key``; ``None`` when it does not exist (a missing bucket is found out by listing)."""
         try:
-            response: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=key)
+            response: dict[str, Any] = self._heads.head_object(key)
         except ClientError as error:
             if error_code(error) in NOT_FOUND_CODES:
                 return None

@@ -1,0 +1,123 @@
+"""HEADs after a bucket's first skip botocore's call pipeline and answer exactly as botocore does.
+
+``stat``, ``exists``, ``info`` and ``rm`` of many paths are a HEAD each (:mod:`s3conf.directhead`).
+Counted on real targets through botocore's own events, never timed: the call-level ``before-call`` is
+emitted by ``client.head_object`` only, the wire-level ``before-send``/``response-received`` by every
+request on the wire.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
+
+from emulators.faultproxy import Fault, FaultProxy
+from s3conf.client import error_status, new_client
+from s3conf.config import S3Config
+from s3conf.directhead import DirectHead
+from s3conf.fs import S3FileSystem
+
+#: Keys botocore percent-encodes in the URL in different ways (a space, non-ASCII, ``+``, ``~``).
+KEYS = ["plain", "dir/with space", "ünï/cödé", "a+b", "tilde~1"]
+
+
+def _counted(client: Any) -> Counter[str]:
+    """How often ``client`` emits ``before-call``, ``before-send`` and ``response-received`` for HEADs."""
+    counts: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        counts[event_name.split(".", maxsplit=1)[0]] += 1
+
+    for event in ("before-call", "before-send", "response-received"):
+        client.meta.events.register(f"{event}.s3.HeadObject", count)
+    return counts
+
+
+def _answer(response: dict[str, Any]) -> dict[str, Any]:
+    """An answer without what differs per request (request id, date)."""
+    return {name: value for name, value in response.items() if name != "ResponseMetadata"}
+
+
+def _put(client: Any, bucket: str) -> None:
+    for key in KEYS:
+        client.put_object(Bucket=bucket, Key=key, Body=key.encode(), Metadata={"origin": "s3conf"})
+
+
+def test_heads_after_a_buckets_first_skip_the_call_pipeline_and_answer_as_botocore(
+    target: Any, s3_client: Any, bucket: str
+) -> None:
+    _put(s3_client, bucket)
+    client = new_client(target.endpoint, S3Config())
+    counts = _counted(client)
+    heads = DirectHead(client, bucket)
+    answers = {key: heads.head_object(key) for key in KEYS}
+    with pytest.raises(ClientError) as missing:
+        heads.head_object("missing")
+    assert heads.direct
+    assert counts == {"before-call": 1, "before-send": len(KEYS) + 1, "response-received": len(KEYS) + 1}
+    for key, answer in answers.items():
+        assert _answer(answer) == _answer(client.head_object(Bucket=bucket, Key=key)), key
+        assert answer["ContentLength"] == len(key.encode())
+        assert answer["ResponseMetadata"]["HTTPStatusCode"] == 200
+    with pytest.raises(ClientError) as expected:
+        client.head_object(Bucket=bucket, Key="missing")
+    assert missing.value.response["Error"] == expected.value.response["Error"]
+    assert error_status(missing.value) == 404
+
+
+def test_an_answer_other_than_found_or_missing_is_asked_again_through_botocore(
+    s3_client: Any, bucket: str, fault_proxy: FaultProxy
+) -> None:
+    """A 503 on the direct HEAD: botocore asks again (its retries, its redirects, its wording of any
+    error), so the fast path never words an answer botocore would word otherwise."""
+    _put(s3_client, bucket)
+    client = new_client(fault_proxy.endpoint, S3Config())
+    heads = DirectHead(client, bucket)
+    heads.head_object("plain")  # the bucket's first HEAD: through botocore, captured
+    fault = Fault(method="HEAD", status=503)
+    fault_proxy.add(fault)
+    counts = _counted(client)
+    answer = heads.head_object("a+b")
+    assert answer["ContentLength"] == len(b"a+b")
+    assert fault.applied == 1
+    assert counts["before-call"] == 1  # the retry went through client.head_object
+    assert counts["before-send"] == 2  # the direct HEAD and botocore's
+
+
+def test_a_hook_answering_before_send_stands_for_the_network(
+    target: Any, s3_client: Any, bucket: str
+) -> None:
+    """As in botocore (a stubber): the hook's answer is parsed, nothing is sent, botocore is not asked."""
+    _put(s3_client, bucket)
+    client = new_client(target.endpoint, S3Config())
+    heads = DirectHead(client, bucket)
+    heads.head_object("plain")
+    counts = _counted(client)
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 404, {}, None)
+
+    client.meta.events.register_first("before-send.s3.HeadObject", answer)
+    with pytest.raises(ClientError) as raised:
+        heads.head_object("plain")  # it exists: only the hook says otherwise
+    assert error_status(raised.value) == 404
+    assert counts["before-call"] == 0
+
+
+def test_stat_and_exists_of_many_paths_pay_the_call_pipeline_once_per_bucket(
+    target: Any, s3_client: Any, bucket: str
+) -> None:
+    _put(s3_client, bucket)
+    client = new_client(target.endpoint, S3Config())
+    counts = _counted(client)
+    fs = S3FileSystem(bucket, endpoint=target.endpoint, client=client)
+    sizes = [stat.size for stat in fs.stat_many(["/" + key for key in KEYS])]
+    present = [fs.exists("/" + key) for key in (*KEYS, "missing")]
+    assert sizes == [len(key.encode()) for key in KEYS]
+    assert present == [True] * len(KEYS) + [False]
+    assert counts["before-call"] == 1  # the first HEAD; the others waited for it
+    assert counts["before-send"] == 2 * len(KEYS) + 1
