@@ -133,11 +133,12 @@ class Plan:
             decline some when the byte budget is full; the policy asks again on a later read).
         drop: cached spans to evict, cancelling them if in flight.
         quiet_until: a promise that a read of at least one byte of the object, starting where this one
-            ends and ending at or before this offset, would get an empty plan (nothing to fetch, prefetch or drop) as long as the cache holds
-            or fetches every span this plan leaves or puts in it, and so does every further read that
-            continues the one before it within that bound. The engine then serves such reads without
-            asking (a 64 KiB reader of a sequential stream paid the adaptive plan on each of its 4096
-            reads per 256 MiB: half of its thread's CPU). ``0``: no promise, plan every read.
+            ends and ending at or before this offset, would get an empty plan (nothing to fetch,
+            prefetch or drop) as long as the cache holds or fetches every span this plan leaves or puts
+            in it, and so does every further read that continues the one before it within that bound.
+            The engine then serves such reads without asking (a 64 KiB reader of a sequential stream
+            paid the adaptive plan on each of its 4096 reads per 256 MiB: half of its thread's CPU).
+            ``0``: no promise, plan every read.
     """
 
     fetch: tuple[Span, ...] = ()
