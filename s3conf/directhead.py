@@ -36,6 +36,7 @@ from botocore.awsrequest import AWSPreparedRequest, HeadersDict
 from botocore.exceptions import BotoCoreError
 from botocore.hooks import first_non_none_response
 
+from s3conf.client import enter_call
 from s3conf.directget import (
     _PER_REQUEST,
     _UNSIGNED_HEADERS,
@@ -77,11 +78,15 @@ class DirectHead:
     Args:
         client: a boto3 S3 client.
         bucket: the bucket.
+        operation_timeout: the deadline of each direct HEAD (``s3.operation.timeout``), as a botocore call
+            gets one from ``before-call``; an enclosing :func:`~s3conf.client.operation_deadline` that is
+            nearer wins.
     """
 
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any, bucket: str, *, operation_timeout: float) -> None:
         self._client = client
         self._bucket = bucket
+        self._operation_timeout = operation_timeout
         self._learning = threading.Lock()  # held by the HEAD that captures, so others wait for it
         self._tried = False
         meta: Any = getattr(client, "meta", None)
@@ -151,6 +156,8 @@ class DirectHead:
             False,
             context=dict(request.context),
         )
+        enter_call(self._operation_timeout)  # no before-call: without it, a deadline left by this thread's
+        # last call would cut the read timeout that before-send sets
         events = client.meta.events
         answered = first_non_none_response(events.emit(f"before-send.s3.{_OPERATION}", request=prepared))
         if answered is not None:  # a hook's answer stands for the network, whatever it says

@@ -151,7 +151,8 @@ class S3FileSystem:
         self.endpoint = endpoint
         self.config = config if config is not None else S3Config.resolve()
         self.client: Any = client if client is not None else make_client(endpoint, self.config)
-        self._heads = DirectHead(self.client, bucket)  # HEADs without botocore's call pipeline, after one
+        # HEADs without botocore's call pipeline, after the first
+        self._heads = DirectHead(self.client, bucket, operation_timeout=self.config.operation_timeout)
         self.page_size = page_size
         self.spool_dir = spool_dir
         self.entropy = EntropyInjector.from_config(self.config)

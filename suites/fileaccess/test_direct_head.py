@@ -16,7 +16,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
 from emulators.faultproxy import Fault, FaultProxy
-from s3conf.client import error_status, new_client
+from s3conf.client import enter_call, error_status, new_client
 from s3conf.config import S3Config
 from s3conf.directhead import DirectHead
 from s3conf.fs import S3FileSystem
@@ -53,7 +53,7 @@ def test_heads_after_a_buckets_first_skip_the_call_pipeline_and_answer_as_botoco
     _put(s3_client, bucket)
     client = new_client(target.endpoint, S3Config())
     counts = _counted(client)
-    heads = DirectHead(client, bucket)
+    heads = DirectHead(client, bucket, operation_timeout=60.0)
     answers = {key: heads.head_object(key) for key in KEYS}
     with pytest.raises(ClientError) as missing:
         heads.head_object("missing")
@@ -76,7 +76,7 @@ def test_an_answer_other_than_found_or_missing_is_asked_again_through_botocore(
     error), so the fast path never words an answer botocore would word otherwise."""
     _put(s3_client, bucket)
     client = new_client(fault_proxy.endpoint, S3Config())
-    heads = DirectHead(client, bucket)
+    heads = DirectHead(client, bucket, operation_timeout=60.0)
     heads.head_object("plain")  # the bucket's first HEAD: through botocore, captured
     fault = Fault(method="HEAD", status=503)
     fault_proxy.add(fault)
@@ -94,7 +94,7 @@ def test_a_hook_answering_before_send_stands_for_the_network(
     """As in botocore (a stubber): the hook's answer is parsed, nothing is sent, botocore is not asked."""
     _put(s3_client, bucket)
     client = new_client(target.endpoint, S3Config())
-    heads = DirectHead(client, bucket)
+    heads = DirectHead(client, bucket, operation_timeout=60.0)
     heads.head_object("plain")
     counts = _counted(client)
 
@@ -121,3 +121,25 @@ def test_stat_and_exists_of_many_paths_pay_the_call_pipeline_once_per_bucket(
     assert present == [True] * len(KEYS) + [False]
     assert counts["before-call"] == 1  # the first HEAD; the others waited for it
     assert counts["before-send"] == 2 * len(KEYS) + 1
+
+
+def test_a_direct_head_gets_its_own_deadline_not_the_last_calls(
+    target: Any, s3_client: Any, bucket: str
+) -> None:
+    """A thread's last botocore call left its deadline behind; a direct HEAD has no ``before-call`` to set
+    a new one, so it sets its own: with the stale one (here long past) its read timeout was cut to 1 ms and
+    the HEAD went to botocore after a timeout."""
+    _put(s3_client, bucket)
+    client = new_client(target.endpoint, S3Config())
+    heads = DirectHead(client, bucket, operation_timeout=60.0)
+    heads.head_object("plain")
+    counts = _counted(client)
+    sent: list[Any] = []
+    client.meta.events.register("before-send.s3.HeadObject", lambda request, **_: sent.append(request))
+    enter_call(-3600.0)  # as if this thread's last call had started an hour ago
+    assert heads.head_object("a+b")["ContentLength"] == len(b"a+b")
+    assert counts == {"before-send": 1, "response-received": 1}
+    # the read timeout the client's before-send hook gave the request: cut to the HEAD's own deadline
+    # (60 s from its start), not to the stale one (1 ms, the least it gives)
+    [timeout] = [request.context["read_timeout"] for request in sent]
+    assert 59.0 < timeout <= 60.0
