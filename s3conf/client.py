@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import email.utils
 import errno
 import math
 import threading
@@ -307,13 +308,27 @@ def fast_timestamp(value: Any) -> Any:
     '2026-12-02T22:17:16+00:00'
     >>> fast_timestamp("Wed, 02 Dec 2026 22:17:16 GMT") == fast_timestamp("2026-12-02T22:17:16Z")
     True
+    >>> http = "Wed, 02 Dec 2026 22:17:16 GMT"
+    >>> fast_timestamp(http) == DEFAULT_TIMESTAMP_PARSER(http), fast_timestamp(http).utcoffset()
+    (True, datetime.timedelta(0))
     """
     if isinstance(value, str) and value.endswith("Z") and "T" in value:
         try:
             return datetime.datetime.fromisoformat(value[:-1]).replace(tzinfo=datetime.UTC)
         except ValueError:
             pass
+    if isinstance(value, str) and value.endswith(" GMT") and len(value) == len(_HTTP_DATE_SHAPE):
+        # An HTTP date (a HEAD's Last-Modified), ``Thu, 03 Dec 2026 17:52:41 GMT``: dateutil took
+        # 0.3 ms of a direct HEAD's 0.6; the email parser reads it without regard to the locale
+        try:
+            return email.utils.parsedate_to_datetime(value).replace(tzinfo=datetime.UTC)
+        except (TypeError, ValueError):
+            pass
     return DEFAULT_TIMESTAMP_PARSER(value)
+
+
+#: An IMF-fixdate (RFC 9110), the only HTTP date form :func:`fast_timestamp` reads itself.
+_HTTP_DATE_SHAPE = "Sun, 06 Nov 1994 08:49:37 GMT"
 
 
 def boto3_client(

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from botocore.awsrequest import AWSPreparedRequest, HeadersDict
 from botocore.exceptions import BotoCoreError
 from botocore.hooks import first_non_none_response
+from urllib3 import HTTPHeaderDict
 
 from s3conf.client import enter_call
 from s3conf.directget import (
@@ -87,6 +88,7 @@ class DirectHead:
         self._client = client
         self._bucket = bucket
         self._operation_timeout = operation_timeout
+        self._response_parser: Any = None
         self._learning = threading.Lock()  # held by the HEAD that captures, so others wait for it
         self._tried = False
         meta: Any = getattr(client, "meta", None)
@@ -179,17 +181,36 @@ class DirectHead:
         return self._parsed(response.status, response.headers)
 
     def _parsed(self, status: int, headers: Any) -> dict[str, Any]:
-        """The answer as botocore's parsed HeadObject, or the modelled ``ClientError`` it raises."""
+        """The answer as botocore's parsed HeadObject, or the modelled ``ClientError`` it raises.
+
+        The headers go to the parser in a case-insensitive dict, as botocore hands them over (its own
+        ``HeadersDict``): the parser asks for each of HeadObject's 40-odd header members, and
+        ``http.client``'s message answers ``in`` by lower-casing every header in turn.
+        """
         client = self._client
-        raw = {"headers": headers, "status_code": status, "body": b"", "context": {}}
+        raw = {"headers": HTTPHeaderDict(headers.items()), "status_code": status, "body": b"", "context": {}}
         model = client.meta.service_model.operation_model(_OPERATION)
-        parsed: dict[str, Any] = client._response_parser.parse(raw, model.output_shape)
+        parsed: dict[str, Any] = self._parser().parse(raw, model.output_shape)
         parsed.setdefault("ResponseMetadata", {})["RetryAttempts"] = 0  # as botocore's retry handler adds
         _received(client, raw, parsed, operation=_OPERATION)
         if status >= 300:
             code = parsed.get("Error", {}).get("Code")
             raise client.exceptions.from_code(code)(parsed, _OPERATION)
         return parsed
+
+    def _parser(self) -> Any:
+        """The parser botocore's own calls on this client use (``client._response_parser`` is another one,
+        made without the session's defaults: its timestamps went through dateutil, half a HEAD's CPU)."""
+        parser = self._response_parser
+        if parser is None:
+            factory = getattr(getattr(self._client, "_endpoint", None), "_response_parser_factory", None)
+            protocol = self._client.meta.service_model.metadata.get("protocol")
+            try:
+                parser = factory.create_parser(protocol) if factory is not None else None
+            except (KeyError, TypeError):
+                parser = None
+            self._response_parser = parser = parser or self._client._response_parser
+        return parser
 
     def _through_botocore(self, key: str, *, capture: bool) -> dict[str, Any]:
         if not capture:
