@@ -319,7 +319,7 @@ def fast_timestamp(value: Any) -> Any:
             pass
     if isinstance(value, str) and value.endswith(" GMT") and len(value) == len(_HTTP_DATE_SHAPE):
         # An HTTP date (a HEAD's Last-Modified), ``Thu, 03 Dec 2026 17:52:41 GMT``: dateutil took
-        # 0.3 ms of a direct HEAD's 0.6; the email parser reads it without regard to the locale
+        # 0.26 ms of a direct HEAD's 0.93 of client CPU; the email parser reads it whatever the locale
         try:
             return email.utils.parsedate_to_datetime(value).replace(tzinfo=datetime.UTC)
         except (TypeError, ValueError):
