@@ -200,7 +200,8 @@ class DirectHead:
 
     def _parser(self) -> Any:
         """The parser botocore's own calls on this client use (``client._response_parser`` is another one,
-        made without the session's defaults: its timestamps went through dateutil, half a HEAD's CPU)."""
+        made without the session's defaults: its timestamps went through dateutil, a quarter of a HEAD's
+        CPU)."""
         parser = self._response_parser
         if parser is None:
             factory = getattr(getattr(self._client, "_endpoint", None), "_response_parser_factory", None)
