@@ -299,16 +299,7 @@ class DirectGet:
         else:  # botocore signs; the first time, the fast signer is checked against it (and the pool found)
             headers = self._sign_with_botocore(headers, template)
             fast = self._fast  # this request is signed already: it may still go on a pooled connection
-        prepared: Any = AWSPreparedRequest(
-            "GET",
-            template.url,
-            HeadersDict(headers),  # type: ignore[arg-type]  # botocore passes HeadersDict itself
-            None,
-            True,
-            context=dict(template.context),
-        )
-        events = client.meta.events
-        answered = first_non_none_response(events.emit("before-send.s3.GetObject", request=prepared))
+        prepared, answered = announce(client, "GetObject", "GET", template, headers)
         pool = self._pool if answered is None else None  # a hook's answer stands for the network
         try:
             if pool is not None and fast is not None:
@@ -368,22 +359,9 @@ class DirectGet:
         self, unsigned: dict[str, str], signed: dict[str, str], url: str
     ) -> _FastSigner | None:
         """A fast signer for ``url`` if it produces exactly botocore's ``Authorization``, else ``None``."""
-        authorization = signed.get("Authorization", "")
-        payload = signed.get("X-Amz-Content-SHA256") or signed.get("x-amz-content-sha256")
-        date = signed.get("X-Amz-Date")
-        if not authorization.startswith("AWS4-HMAC-SHA256 Credential=") or payload is None or date is None:
-            return None
-        try:
-            scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
-            region, service = scope[2], scope[3]
-        except IndexError:
-            return None
-        fast = _FastSigner(url, region, service, payload)
-        mine = dict(unsigned)
-        fast.sign(mine, self._client._request_signer._credentials.get_frozen_credentials(), date)
-        if mine["Authorization"] != authorization:
-            return None
-        self._pool, self._target = self._connection_pool(url)
+        fast = checked_signer(self._client, unsigned, signed, url)
+        if fast is not None:
+            self._pool, self._target = self._connection_pool(url)
         return fast
 
     def _connection_pool(self, url: str) -> tuple[HTTPConnectionPool | None, str]:
@@ -438,6 +416,44 @@ class DirectGet:
         self._checked = authorization is None  # unsigned: botocore's signer (a no-op) stays
         with _hooked_lock:
             _prototypes.setdefault(self._client, {})[self._bucket] = template
+
+
+def checked_signer(
+    client: Any, unsigned: dict[str, str], signed: dict[str, str], url: str, method: str = "GET"
+) -> _FastSigner | None:
+    """A fast signer for ``url``, if signing ``unsigned`` at ``signed``'s date gives exactly the
+    ``Authorization`` botocore put on ``signed`` (with the client's current credentials), else ``None``."""
+    authorization = signed.get("Authorization", "")
+    payload = signed.get("X-Amz-Content-SHA256") or signed.get("x-amz-content-sha256")
+    date = signed.get("X-Amz-Date")
+    if not authorization.startswith("AWS4-HMAC-SHA256 Credential=") or payload is None or date is None:
+        return None
+    try:
+        scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        region, service = scope[2], scope[3]
+    except IndexError:
+        return None
+    fast = _FastSigner(url, region, service, payload)
+    mine = dict(unsigned)
+    fast.sign(mine, client._request_signer._credentials.get_frozen_credentials(), date, method=method)
+    return fast if mine["Authorization"] == authorization else None
+
+
+def announce(
+    client: Any, operation: str, method: str, request: CapturedRequest, headers: dict[str, str]
+) -> tuple[Any, Any]:
+    """The prepared copy of ``request`` with ``headers``, after ``before-send.s3.<operation>``; and the
+    answer a hook gave instead of the network (as botocore honours it), or ``None``."""
+    prepared: Any = AWSPreparedRequest(
+        method,
+        request.url,
+        HeadersDict(headers),  # type: ignore[arg-type]  # botocore passes HeadersDict itself
+        None,
+        method == "GET",  # stream the body of a GET; a HEAD has none
+        context=dict(request.context),
+    )
+    answers = client.meta.events.emit(f"before-send.s3.{operation}", request=prepared)
+    return prepared, first_non_none_response(answers)
 
 
 class Route(NamedTuple):

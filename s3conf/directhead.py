@@ -32,9 +32,7 @@ import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.awsrequest import AWSPreparedRequest, HeadersDict
 from botocore.exceptions import BotoCoreError
-from botocore.hooks import first_non_none_response
 from urllib3 import HTTPHeaderDict
 
 from s3conf.client import enter_call
@@ -48,6 +46,8 @@ from s3conf.directget import (
     _now,
     _on_send,
     _received,
+    announce,
+    checked_signer,
     connection_route,
     send_on,
 )
@@ -150,18 +150,9 @@ class DirectHead:
             method="HEAD",
             path=path,
         )
-        prepared: Any = AWSPreparedRequest(
-            "HEAD",
-            request.url,
-            HeadersDict(headers),  # type: ignore[arg-type]  # botocore passes HeadersDict itself
-            None,
-            False,
-            context=dict(request.context),
-        )
         enter_call(self._operation_timeout)  # no before-call: without it, a deadline left by this thread's
         # last call would cut the read timeout that before-send sets
-        events = client.meta.events
-        answered = first_non_none_response(events.emit(f"before-send.s3.{_OPERATION}", request=prepared))
+        prepared, answered = announce(client, _OPERATION, "HEAD", request, headers)
         if answered is not None:  # a hook's answer stands for the network, whatever it says
             return self._parsed(answered.status_code, answered.headers)
         route = learned.route
@@ -234,15 +225,10 @@ class DirectHead:
             name: value.decode("utf-8") if isinstance(value, bytes) else value
             for name, value in prepared.headers.items()
         }
-        authorization = signed.get("Authorization", "")
-        payload = signed.get("X-Amz-Content-SHA256") or signed.get("x-amz-content-sha256")
-        date = signed.get("X-Amz-Date")
-        if not authorization.startswith("AWS4-HMAC-SHA256 Credential=") or payload is None or date is None:
-            return
         try:
-            scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
-            region, service = scope[2], scope[3]
-            names = set(authorization.split("SignedHeaders=", 1)[1].split(",", 1)[0].split(";"))
+            names = set(
+                signed.get("Authorization", "").split("SignedHeaders=", 1)[1].split(",", 1)[0].split(";")
+            )
         except IndexError:
             return
         # What botocore signed, and what it never signs (User-Agent); not what its handlers add after
@@ -253,12 +239,8 @@ class DirectHead:
             if name.lower() not in _PER_REQUEST
             and (name.lower() in names or name.lower() in _UNSIGNED_HEADERS)
         }
-        fast = _FastSigner(prepared.url, region, service, payload)
-        mine = dict(unsigned)
-        fast.sign(
-            mine, self._client._request_signer._credentials.get_frozen_credentials(), date, method="HEAD"
-        )
-        if mine["Authorization"] != authorization:
+        fast = checked_signer(self._client, unsigned, signed, prepared.url, method="HEAD")
+        if fast is None:
             return
         route = connection_route(self._client, prepared.url)
         if route is None:

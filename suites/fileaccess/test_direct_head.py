@@ -47,6 +47,16 @@ def _put(client: Any, bucket: str) -> None:
         client.put_object(Bucket=bucket, Key=key, Body=key.encode(), Metadata={"origin": "s3conf"})
 
 
+def _learned(endpoint: Any, s3_client: Any, bucket: str) -> tuple[Any, DirectHead]:
+    """The objects stored, and a new client whose HEADs of ``bucket`` are direct after a first one."""
+    _put(s3_client, bucket)
+    client = new_client(endpoint, S3Config())
+    heads = DirectHead(client, bucket, operation_timeout=60.0)
+    heads.head_object("plain")  # the bucket's first HEAD: through botocore, captured
+    assert heads.direct
+    return client, heads
+
+
 def test_heads_after_a_buckets_first_skip_the_call_pipeline_and_answer_as_botocore(
     target: Any, s3_client: Any, bucket: str
 ) -> None:
@@ -74,10 +84,7 @@ def test_an_answer_other_than_found_or_missing_is_asked_again_through_botocore(
 ) -> None:
     """A 503 on the direct HEAD: botocore asks again (its retries, its redirects, its wording of any
     error), so the fast path never words an answer botocore would word otherwise."""
-    _put(s3_client, bucket)
-    client = new_client(fault_proxy.endpoint, S3Config())
-    heads = DirectHead(client, bucket, operation_timeout=60.0)
-    heads.head_object("plain")  # the bucket's first HEAD: through botocore, captured
+    client, heads = _learned(fault_proxy.endpoint, s3_client, bucket)
     fault = Fault(method="HEAD", status=503)
     fault_proxy.add(fault)
     counts = _counted(client)
@@ -92,10 +99,7 @@ def test_a_hook_answering_before_send_stands_for_the_network(
     target: Any, s3_client: Any, bucket: str
 ) -> None:
     """As in botocore (a stubber): the hook's answer is parsed, nothing is sent, botocore is not asked."""
-    _put(s3_client, bucket)
-    client = new_client(target.endpoint, S3Config())
-    heads = DirectHead(client, bucket, operation_timeout=60.0)
-    heads.head_object("plain")
+    client, heads = _learned(target.endpoint, s3_client, bucket)
     counts = _counted(client)
 
     def answer(request: Any, **_: Any) -> AWSResponse:
@@ -129,10 +133,7 @@ def test_a_direct_head_gets_its_own_deadline_not_the_last_calls(
     """A thread's last botocore call left its deadline behind; a direct HEAD has no ``before-call`` to set
     a new one, so it sets its own: with the stale one (here long past) its read timeout was cut to 1 ms and
     the HEAD went to botocore after a timeout."""
-    _put(s3_client, bucket)
-    client = new_client(target.endpoint, S3Config())
-    heads = DirectHead(client, bucket, operation_timeout=60.0)
-    heads.head_object("plain")
+    client, heads = _learned(target.endpoint, s3_client, bucket)
     counts = _counted(client)
     sent: list[Any] = []
     client.meta.events.register("before-send.s3.HeadObject", lambda request, **_: sent.append(request))
