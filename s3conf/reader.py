@@ -72,6 +72,7 @@ from s3conf.ranged_get import (
 )
 from s3conf.readerstats import ReaderStats
 from s3conf.readpolicy import (
+    HISTORY,
     Access,
     Cached,
     Plan,
@@ -99,9 +100,6 @@ CLOSE_GRACE_SECONDS = 1.0
 
 _RESERVED = operator.attrgetter("reserved")
 _HELD = operator.attrgetter("held")
-
-#: Reads the policy sees: enough for the adaptive window to reach S x N, grown per read.
-HISTORY = 48
 
 
 def policy_config(config: S3Config) -> PolicyConfig:
@@ -811,7 +809,9 @@ class S3Reader(io.RawIOBase):
         ):
             layout = footer_layout(data, total)
             if layout is not None:  # a Parquet file: predict the column chunks read next
-                self.policy = ParquetPolicy(self.policy, layout)
+                policy = ParquetPolicy(self.policy, layout)
+                self.policy = policy
+                self._history = deque(self._history, maxlen=policy.history_length())
                 self._quiet_until = 0
 
     def preload(

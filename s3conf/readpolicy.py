@@ -68,6 +68,9 @@ ADAPTIVE_MAX_WINDOW = 64 * MiB
 #: its cost per byte: SeaweedFS reads a whole 8 MiB chunk for any range in it (measured: 200 ranged GETs
 #: of 1 MiB cost it 2.1 CPU s, 12 of 16 MiB for the same bytes 0.33 s).
 ADAPTIVE_MAX_PIECE = 16 * MiB
+#: Reads a reader shows its policy: enough for the adaptive window to reach S x N, grown per read (a
+#: Parquet policy asks for more: :meth:`s3conf.parquet.ParquetPolicy.history_length`).
+HISTORY = 48
 
 #: Canonical policy names, and the spellings accepted for them (S3A's fadvise values included).
 POLICIES: dict[str, str] = {

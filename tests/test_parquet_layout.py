@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from s3conf.parquet import ParquetLayout, ParquetPolicy, footer_layout
-from s3conf.readpolicy import Access, Cached, PolicyConfig, Span, make_policy
+from s3conf.parquet import MAX_HISTORY, ParquetLayout, ParquetPolicy, footer_layout
+from s3conf.readpolicy import HISTORY, Access, Cached, PolicyConfig, Span, make_policy, pieces
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -87,13 +87,66 @@ def test_a_read_across_row_groups_is_a_scan(access: Access, scan: bool) -> None:
         assert LAYOUT.predict(access) == []
 
 
-def test_a_scan_reads_the_next_reads_worth_ahead_and_keeps_what_lies_behind() -> None:
-    base = make_policy(
-        "adaptive", PolicyConfig(fragment_size=200, fragment_number=8, min_fetch=16, small_object=0)
+@pytest.mark.parametrize(
+    ("fragment_size", "fragment_number", "prefetch"),
+    [(200, 8, (Span(700, 900), Span(900, 1050))), (100, 6, (Span(700, 900),)), (100, 4, ())],
+    ids=["to-the-footer", "as-far-as-s-x-n-holds", "the-read-fills-s-x-n"],
+)
+def test_a_scan_reads_the_column_data_ahead_in_halves_of_a_read_and_keeps_what_lies_behind(
+    fragment_size: int, fragment_number: int, prefetch: tuple[Span, ...]
+) -> None:
+    config = PolicyConfig(
+        fragment_size=fragment_size, fragment_number=fragment_number, min_fetch=16, small_object=0
     )
-    policy = ParquetPolicy(base, LAYOUT)
+    policy = ParquetPolicy(make_policy("adaptive", config), LAYOUT)
     behind = Cached(4, 300)
     plan = policy.plan((Access(0, 4), Access(300, 400)), (behind, Cached(500, 700)), 1100)
-    assert plan.fetch == (Span(300, 500),)  # what the read needs and the cache lacks, in pieces of S
-    assert plan.prefetch == (Span(700, 1050),)  # the next 400 bytes, up to the footer, in one GET
+    assert plan.fetch == pieces([Span(300, 500)], fragment_size)  # what the read needs and the cache lacks
+    assert plan.prefetch == prefetch  # up to the footer, within S x N, GETs of half a read (at least S)
     assert plan.drop == ()  # a scan's reads may come out of order: the engine's bound evicts
+
+
+def _policy(fragment_number: int = 8) -> ParquetPolicy:
+    config = PolicyConfig(
+        fragment_size=1 << 20, fragment_number=fragment_number, min_fetch=16, small_object=0
+    )
+    return ParquetPolicy(make_policy("adaptive", config), LAYOUT)
+
+
+@pytest.mark.parametrize(
+    ("history", "cache", "kept", "dropped"),
+    [
+        # a random read over N = 1 span: the farthest spans go, one of them a predicted chunk not read yet
+        ((Access(100, 200), Access(450, 200)), (Cached(100, 300), Cached(450, 650), Cached(800, 1000)),
+         Span(800, 1000), Span(100, 300)),
+        # sequential reads drop what lies behind, one of them a predicted chunk not read yet
+        ((Access(100, 200), Access(700, 100), Access(800, 200)),
+         (Cached(100, 300), Cached(450, 650), Cached(700, 800), Cached(800, 1000)),
+         Span(450, 650), Span(100, 300)),
+    ],
+    ids=["random-over-n-spans", "sequential-behind"],
+)  # fmt: skip
+def test_a_predicted_chunk_is_not_dropped_before_its_read(
+    history: tuple[Access, ...], cache: tuple[Cached, ...], kept: Span, dropped: Span
+) -> None:
+    """pyarrow's I/O threads read a projection's chunks in any order: the base policy's drops by position
+    would evict chunks predicted for reads still to come (and the prediction fetch them again)."""
+    policy = _policy(fragment_number=1)
+    assert {kept, dropped} <= set(policy.base.plan(history, cache, 1100).drop)
+    plan = policy.plan(history, cache, 1100)
+    assert kept not in plan.drop
+    assert dropped in plan.drop
+
+
+def test_a_chunk_read_before_is_neither_predicted_nor_read_ahead_again() -> None:
+    history = (Access(800, 200), Access(100, 200), Access(300, 50), Access(450, 200))
+    plan = _policy().plan(history, (), 1100)  # column 1 of row groups 2 and 0 read, then of group 1
+    fetched = [*plan.fetch, *plan.prefetch]
+    for read in history[:-1]:
+        assert not any(s.start < read.end and read.offset < s.end for s in fetched), (read, fetched)
+
+
+def test_a_parquet_policy_asks_for_a_history_of_one_read_per_chunk_within_a_bound() -> None:
+    assert _policy().history_length() == HISTORY + 9
+    wide = ParquetLayout.of([[Span(i * 10 + 4, i * 10 + 14)] for i in range(MAX_HISTORY)])
+    assert ParquetPolicy(_policy().base, wide).history_length() == MAX_HISTORY
