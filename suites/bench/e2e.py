@@ -4,6 +4,8 @@ The grid (:mod:`suites.bench.runner`) replays byte plans on the raw reader; this
 Files are written with pyarrow (tens of columns, several row groups, snappy and uncompressed) and read:
 
 - ``pandas-projection`` / ``pyarrow-projection``: three columns of every row group;
+- ``pandas-wide-projection``: eleven columns of 32 through pandas (a reader learns a projection's columns
+  only as pyarrow reads them, one round trip per column, where pyarrow's own file system is told them all);
 - ``pyarrow-rowgroup``: one whole row group through ``pyarrow.parquet.ParquetFile``;
 - ``pandas-full`` / ``pyarrow-full``: the whole file;
 - ``fsspec-projection``: the projection planned by ``fsspec.parquet.open_parquet_file`` (footer, then the
@@ -39,10 +41,12 @@ from suites.bench.results import Sample, Skipped
 KiB = 1024
 MiB = 1024 * KiB
 PROJECTION = (3, 12, 27)  # column indices read by the projection workloads
+WIDE_PROJECTION = tuple(range(1, 32, 3))  # ... and by the wide one (11 columns)
 RECORDS = 200
 POLICIES = ("adaptive", "sequential", "random", "whole")
 PARQUET_OPS = (
     "pandas-projection",
+    "pandas-wide-projection",
     "pandas-full",
     "pyarrow-projection",
     "pyarrow-rowgroup",
@@ -104,7 +108,7 @@ def run_parquet(op: str, fs: Any, path: Any, columns: list[str], row_group: int)
     import pandas as pd
     import pyarrow.parquet as pq
 
-    if op == "pandas-projection":
+    if op in ("pandas-projection", "pandas-wide-projection"):
         return len(pd.read_parquet(path, columns=columns, filesystem=fs))
     if op == "pandas-full":
         return len(pd.read_parquet(path, filesystem=fs))

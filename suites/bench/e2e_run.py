@@ -21,6 +21,7 @@ from suites.bench.contenders import BenchObject, LimitGet, LimitRanged
 from suites.bench.e2e import (
     PARQUET_OPS,
     PROJECTION,
+    WIDE_PROJECTION,
     E2EContender,
     ParquetShape,
     build_contenders,
@@ -127,7 +128,7 @@ def run_e2e(
             client.put_object(Bucket=bucket, Key=key, Body=data)
             client.get_object(Bucket=bucket, Key=key)["Body"].read()  # warm the store's page cache
             objects[key] = BenchObject(bucket, key, len(data))
-        work, plan, columns, row_group = _workloads(files, objects, spec.seed)
+        work, plan, projections, row_group = _workloads(files, objects, spec.seed)
         work = [w for w in work if selected(w[0], spec.only)]
         contenders, skipped = build_contenders(target.endpoint, bucket, spec.peers)
         contenders += _limits(client, files)
@@ -147,7 +148,15 @@ def run_e2e(
                     measured = measure(
                         contender,
                         obj,
-                        _work(contender, obj, op, plan, columns=columns, row_group=row_group, rows=rows),
+                        _work(
+                            contender,
+                            obj,
+                            op,
+                            plan,
+                            columns=projections.get(op or "", []),
+                            row_group=row_group,
+                            rows=rows,
+                        ),
                     )
                 except (S3ConfError, OSError, RuntimeError, ValueError) as error:
                     failed.add((workload, contender.name))
@@ -180,14 +189,18 @@ def run_e2e(
 
 def _workloads(
     files: dict[str, bytes], objects: dict[str, BenchObject], seed: int
-) -> tuple[list[tuple[str, BenchObject, str | None, int, int]], list[tuple[int, int]], list[str], int]:
+) -> tuple[
+    list[tuple[str, BenchObject, str | None, int, int]], list[tuple[int, int]], dict[str, list[str]], int
+]:
     """Each workload as (name, object, Parquet operation or None for records, bytes needed, rows), and
-    the records plan, projected columns and row group they use."""
+    the records plan, the columns each Parquet operation projects and the row group they use."""
     import pyarrow.parquet as pq
 
     records_size = objects["e2e/records.bin"].size
     meta = pq.ParquetFile(io.BytesIO(files["e2e/snappy.parquet"])).metadata
     columns = [meta.schema.column(i).name for i in PROJECTION]
+    wide = [meta.schema.column(i).name for i in WIDE_PROJECTION]
+    projections = {op: wide if op == "pandas-wide-projection" else columns for op in PARQUET_OPS}
     row_group = meta.num_row_groups // 2
     plan = records_plan(records_size, seed)
     work: list[tuple[str, BenchObject, str | None, int, int]] = []  # workload, object, op, needed, rows
@@ -196,13 +209,13 @@ def _workloads(
         file_meta = pq.ParquetFile(io.BytesIO(files[key])).metadata
         for op in PARQUET_OPS:
             rows = file_meta.row_group(row_group).num_rows if op == "pyarrow-rowgroup" else file_meta.num_rows
-            needed = needed_bytes(files[key], op, columns, row_group)
+            needed = needed_bytes(files[key], op, projections[op], row_group)
             work.append((f"parquet-{compression}:{op}", objects[key], op, needed, rows))
     work.append(("records", objects["e2e/records.bin"], None, sum(n for _, n in plan), len(plan)))
     if "e2e/sequential.bin" in objects:
         sequential = objects["e2e/sequential.bin"]
         work.append(("sequential", sequential, "sequential", sequential.size, 0))
-    return work, plan, columns, row_group
+    return work, plan, projections, row_group
 
 
 def _applies(entrant: E2EContender, op: str | None) -> bool:
