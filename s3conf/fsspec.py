@@ -72,7 +72,7 @@ from s3conf.fetchpool import fetch_worker_count
 from s3conf.fs import FileStat, S3FileSystem, parse_mode
 from s3conf.fsspec_bulk import get_many, put_many
 from s3conf.fsspec_locations import PREFIX, Location, locate
-from s3conf.fsspec_metadata import MAX_TAIL, MetadataCache, ObjectFacts, trimmed
+from s3conf.fsspec_metadata import FOOTER_READ, MAX_TAIL, MetadataCache, ObjectFacts, trimmed
 from s3conf.fsspec_options import (
     CACHE_TYPE_POLICIES,
     StorageOptions,
@@ -81,7 +81,7 @@ from s3conf.fsspec_options import (
 )
 from s3conf.listing import directory_prefix
 from s3conf.multipath import OMITTED, check_on_error, run_each
-from s3conf.ranged_get import RangedResponse, read_body
+from s3conf.ranged_get import ByteRange, RangedResponse, read_body
 from s3conf.reader import S3Reader
 from s3conf.readthrough import ReadThroughBuffer
 from s3conf.redaction import MASK, Secret
@@ -206,6 +206,30 @@ def _url_scoped(method: _F) -> _F:
             return method(self, *args, **kwargs)
 
     return scoped  # type: ignore[return-value]
+
+
+def _whole_metadata(
+    direct: DirectGet, got: RangedResponse, tail: bytes, *, key: str, where: Location, timeout: float
+) -> tuple[int, bytes]:
+    """``tail`` (from ``got.first``) extended back to the start of a Parquet footer's metadata when the
+    metadata is longer than ``tail`` and at most :data:`MAX_TAIL`, with a GET conditional on the ETag, so
+    the reader recognises the layout and predicts the chunks read (pyarrow reads the rest of a long
+    footer next anyway). On any doubt or failure, ``tail`` as it is: still true, only shorter."""
+    if got.first == 0 or len(tail) < 8 or tail[-4:] != b"PAR1":
+        return got.first, tail
+    wanted = int.from_bytes(tail[-8:-4], "little") + 8
+    if wanted <= len(tail) or wanted > min(MAX_TAIL, got.total):
+        return got.first, tail
+    requested = ByteRange(got.total - wanted, got.first)
+    try:
+        more = RangedResponse(direct.get_object(requested.header, got.etag, timeout), where.bucket, key)
+        more.check(requested, size=got.total, etag=got.etag, name=where.url())
+        head = read_body(
+            more, requested.start, requested.end, cancel=threading.Event(), progress=_ignore, name=where.url()
+        ).tobytes()
+    except (ClientError, BotoCoreError, OSError):  # TransferError is an OSError
+        return got.first, tail
+    return requested.start, head + tail
 
 
 def _file_entry(where: Location, facts: ObjectFacts) -> dict[str, Any]:
@@ -360,7 +384,8 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         return _file_entry(where, facts)
 
     def _probe_tail(self, where: Location) -> dict[str, Any] | None:
-        """The entry of an object from one GET of its last :data:`MAX_TAIL` bytes, remembered with them.
+        """The entry of an object from one GET of its last :data:`FOOTER_READ` bytes, remembered with them
+        (and with the rest of a Parquet footer's metadata up to :data:`MAX_TAIL`, in a second GET).
 
         ``None`` when that GET cannot say (no such key, a directory, an empty object, a store refusing
         the suffix, any failure): the caller asks as usual (HEAD, listing), which raises what it should.
@@ -370,11 +395,11 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
         # botocore's call pipeline for a client's first GET of the bucket, else a copy of its request
         direct = DirectGet(fs.client, where.bucket, key)
         try:
-            response = direct.get_object(f"bytes=-{MAX_TAIL}", None, fs.config.operation_timeout)
+            response = direct.get_object(f"bytes=-{FOOTER_READ}", None, fs.config.operation_timeout)
             got = RangedResponse(response, where.bucket, key)
         except (ClientError, BotoCoreError, TransferError):
             return None
-        if got.full_body and got.total > MAX_TAIL:  # a store ignoring the range: not a whole object
+        if got.full_body and got.total > FOOTER_READ:  # a store ignoring the range: not a whole object
             got.abort()
             got.body.close()
             return None
@@ -384,10 +409,13 @@ class S3XFileSystem(AbstractFileSystem, metaclass=_CredentialAwareCache):  # typ
             ).tobytes()
         except (BotoCoreError, OSError):
             return None
+        first, data = _whole_metadata(
+            direct, got, data, key=key, where=where, timeout=fs.config.operation_timeout
+        )
         modified = response.get("LastModified") or _http_date(
             response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("last-modified")
         )  # a copied request's answer is not parsed by botocore: its header as botocore would give it
-        facts = ObjectFacts(got.total, got.etag, modified, got.first, data, direct.captured)
+        facts = ObjectFacts(got.total, got.etag, modified, first, data, direct.captured)
         self._metadata.put(self._facts_key(where), facts)
         return _file_entry(where, facts)
 

@@ -184,6 +184,36 @@ def test_a_full_read_in_many_coalesced_ranges_fetches_the_file_about_once(
     assert wire.received <= 1.1 * len(data)
 
 
+@pytest.mark.parametrize("columns", [8, 400], ids=["short-footer", "long-footer"])
+def test_the_footer_probe_reads_pyarrows_64_kib_then_the_rest_of_a_long_footer(
+    target: Any, s3_client: Any, bucket: str, columns: int
+) -> None:
+    """``info`` of a ``.parquet`` name GETs the last 64 KiB (pyarrow's own footer read); metadata longer
+    than that is fetched whole in one more GET, so the reader recognises the layout, and pyarrow's own
+    read of the rest of the footer costs no request: no later GET touches the footer."""
+    rows = 400_000 // columns  # 4 row groups, a file larger than 64 KiB
+    table = pa.table({f"c{i}": pa.array(range(i, i + rows), pa.int64()) for i in range(columns)})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=rows // 4, compression="none")
+    data = sink.getvalue()
+    metadata = int.from_bytes(data[-8:-4], "little") + 8
+    assert (metadata > 64 * KiB) is (columns == 400)  # the file is what the test is about
+    s3_client.put_object(Bucket=bucket, Key="w.parquet", Body=data)
+    path = f"{target.endpoint.netloc}/{bucket}/w.parquet"
+    fs = _fs(target, metadata_ttl=3600)
+    with _wire(fs, path) as wire:
+        assert fs.info(path)["size"] == len(data)
+        result = pd.read_parquet(path, columns=["c1", "c3"], filesystem=fs)
+    assert result.equals(table.select(["c1", "c3"]).to_pandas())
+    footer = [("GetObject", f"bytes=-{64 * KiB}")]
+    if metadata > 64 * KiB:
+        footer.append(("GetObject", f"bytes={len(data) - metadata}-{len(data) - 64 * KiB - 1}"))
+    assert wire.requests[: len(footer)] == footer
+    later = [header for _, header in wire.requests[len(footer) :]]
+    assert None not in later  # no HEAD
+    assert all(int(h.split("-")[1]) < len(data) - metadata for h in later if h), later
+
+
 def test_the_footer_get_answers_info_with_the_modification_time_when_it_was_a_copied_request(
     target: Any, s3_client: Any, bucket: str
 ) -> None:
