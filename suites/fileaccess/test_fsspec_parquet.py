@@ -214,6 +214,28 @@ def test_the_footer_probe_reads_pyarrows_64_kib_then_the_rest_of_a_long_footer(
     assert all(int(h.split("-")[1]) < len(data) - metadata for h in later if h), later
 
 
+def test_a_projection_of_more_chunks_than_the_default_history_fetches_each_once(
+    target: Any, s3_client: Any, bucket: str
+) -> None:
+    """80 chunk reads (20 columns x 4 row groups), more than the 48 reads a reader keeps for other
+    policies: the reader keeps one per chunk once it knows the layout, so no chunk read early is
+    predicted, and fetched, again when its column is read in a later row group."""
+    columns, rows = 64, 4 * 2560  # chunks of 20 KiB, above the 16 KiB a read is rounded up to
+    table = pa.table({f"c{i:02d}": pa.array(range(i, i + rows), pa.int64()) for i in range(columns)})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=rows // 4, compression="none")
+    data = sink.getvalue()
+    projected = [f"c{i:02d}" for i in range(0, columns, 3)][:20]
+    s3_client.put_object(Bucket=bucket, Key="many.parquet", Body=data)
+    path = f"{target.endpoint.netloc}/{bucket}/many.parquet"
+    fs = _fs(target, metadata_ttl=3600)
+    with _wire(fs, path) as wire:
+        result = pd.read_parquet(path, columns=projected, filesystem=fs)
+    assert result.equals(table.select(projected).to_pandas())
+    footer = int.from_bytes(data[-8:-4], "little") + 8
+    assert wire.received <= max(footer, 64 * KiB) + _chunk_bytes(data, projected)
+
+
 def test_the_footer_get_answers_info_with_the_modification_time_when_it_was_a_copied_request(
     target: Any, s3_client: Any, bucket: str
 ) -> None:
