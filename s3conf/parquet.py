@@ -242,6 +242,24 @@ def _read_drops(plan: Plan, read: _Covered) -> tuple[Span, ...]:
     )
 
 
+def _joined(spans: Sequence[Span], cap: int) -> list[Span]:
+    """``spans`` with each run of touching neighbours (in list order) joined into spans of at most ``cap``.
+
+    A projection of adjacent columns is one read per row group (pyarrow coalesces chunks closer than
+    8 KiB), so its chunks predicted in another row group are one GET too, not one per column.
+
+    >>> _joined([Span(0, 4), Span(4, 8), Span(8, 12), Span(20, 24)], cap=8)
+    [Span(start=0, end=8), Span(start=8, end=12), Span(start=20, end=24)]
+    """
+    out: list[Span] = []
+    for span in spans:
+        if out and out[-1].end == span.start and span.end - out[-1].start <= cap:
+            out[-1] = Span(out[-1].start, span.end)
+        else:
+            out.append(span)
+    return out
+
+
 @dataclass(frozen=True)
 class ParquetPolicy:
     """A policy plus column-chunk prediction from a Parquet layout (pure, like the policy it wraps)."""
@@ -278,7 +296,11 @@ class ParquetPolicy:
             *((s.start, s.end) for s in (*plan.fetch, *plan.prefetch)),
         ])  # fmt: skip
         extra = [part for span in predicted for part in held.gaps(span)]
-        return replace(plan, prefetch=(*plan.prefetch, *extra))
+        return replace(plan, prefetch=(*plan.prefetch, *_joined(extra, max(self._piece(), access.length))))
+
+    def _piece(self) -> int:
+        config = getattr(self.base, "config", None)
+        return config.fragment_size if isinstance(config, PolicyConfig) else 0
 
     def history_length(self) -> int:
         """Reads the engine should keep for this policy: one per column chunk (and the base policy's), so

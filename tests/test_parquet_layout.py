@@ -150,3 +150,19 @@ def test_a_parquet_policy_asks_for_a_history_of_one_read_per_chunk_within_a_boun
     assert _policy().history_length() == HISTORY + 9
     wide = ParquetLayout.of([[Span(i * 10 + 4, i * 10 + 14)] for i in range(MAX_HISTORY)])
     assert ParquetPolicy(_policy().base, wide).history_length() == MAX_HISTORY
+
+
+@pytest.mark.parametrize(
+    ("fragment_size", "prefetch"),
+    [(1 << 20, (Span(350, 650), Span(700, 1000))),
+     (150, (Span(350, 450), Span(450, 650), Span(700, 800), Span(800, 1000)))],
+    ids=["one-get-per-row-group", "no-get-longer-than-the-read-or-s"],
+)  # fmt: skip
+def test_adjacent_columns_predicted_in_a_row_group_are_one_get(
+    fragment_size: int, prefetch: tuple[Span, ...]
+) -> None:
+    """pyarrow reads adjacent columns' chunks as one coalesced read: the same columns in the other row
+    groups are one GET each (8 adjacent columns of 32 through pandas: 57 GETs before, 8 now)."""
+    config = PolicyConfig(fragment_size=fragment_size, fragment_number=8, min_fetch=16, small_object=0)
+    plan = ParquetPolicy(make_policy("adaptive", config), LAYOUT).plan((Access(4, 296),), (), 1100)
+    assert plan.prefetch == prefetch

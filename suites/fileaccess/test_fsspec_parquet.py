@@ -214,6 +214,21 @@ def test_the_footer_probe_reads_pyarrows_64_kib_then_the_rest_of_a_long_footer(
     assert all(int(h.split("-")[1]) < len(data) - metadata for h in later if h), later
 
 
+def test_a_projection_of_adjacent_columns_is_one_get_per_row_group(
+    target: Any, parquet_object: tuple[str, bytes]
+) -> None:
+    """pyarrow reads the chunks of adjacent columns as one coalesced read per row group; the reader predicts
+    them in the other row groups as one GET each, not one per column."""
+    path, data = parquet_object
+    fs = _fs(target, metadata_ttl=3600)
+    adjacent = ["c1", "c2", "c3"]
+    with _wire(fs, path) as wire:
+        result = pd.read_parquet(path, columns=adjacent, filesystem=fs)
+    assert len(result) > 0
+    assert wire.count("GetObject") - 1 <= ROW_GROUPS  # the footer's GET, then one per row group
+    assert wire.received <= min(len(data), 1 << 20) + _chunk_bytes(data, adjacent)
+
+
 def test_a_projection_of_more_chunks_than_the_default_history_fetches_each_once(
     target: Any, s3_client: Any, bucket: str
 ) -> None:
