@@ -5,9 +5,13 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from s3conf.parquet import MAX_HISTORY, ParquetLayout, ParquetPolicy, footer_layout
-from s3conf.readpolicy import HISTORY, Access, Cached, PolicyConfig, Span, make_policy, pieces
+from s3conf.readpolicy import HISTORY, Access, Cached, PolicyConfig, Span, make_policy, missing, pieces
+
+KiB = 1024
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -166,3 +170,44 @@ def test_adjacent_columns_predicted_in_a_row_group_are_one_get(
     config = PolicyConfig(fragment_size=fragment_size, fragment_number=8, min_fetch=16, small_object=0)
     plan = ParquetPolicy(make_policy("adaptive", config), LAYOUT).plan((Access(4, 296),), (), 1100)
     assert plan.prefetch == prefetch
+
+
+@st.composite
+def _projections(draw: st.DrawFn) -> tuple[ParquetLayout, list[Access]]:
+    """A layout of 2-6 row groups of 3-9 columns (1-64 KiB chunks), and the chunk reads of a projection of
+    odd, inner columns (no two projected chunks adjacent, so no read continues another) in any order."""
+    groups, columns = draw(st.integers(2, 6)), draw(st.integers(3, 9))
+    lengths = draw(st.lists(st.integers(KiB, 64 * KiB), min_size=groups * columns, max_size=groups * columns))
+    starts = [4 + sum(lengths[:i]) for i in range(len(lengths))]
+    spans = [Span(start, start + length) for start, length in zip(starts, lengths, strict=True)]
+    layout = ParquetLayout.of([spans[g * columns : (g + 1) * columns] for g in range(groups)])
+    projected = draw(st.sets(st.sampled_from(range(1, columns - 1, 2)), min_size=1))
+    chunks = [layout.row_groups[g][c] for g in range(groups) for c in sorted(projected)]
+    order = draw(st.permutations(chunks))
+    return layout, [Access(span.start, span.length) for span in order]
+
+
+@given(projection=_projections(), number=st.integers(1, 8))
+def test_a_projection_read_in_any_order_fetches_each_chunk_once_and_serves_every_read(
+    projection: tuple[ParquetLayout, list[Access]], number: int
+) -> None:
+    """Whatever order pyarrow's I/O threads read a projection's chunks in, and however few spans the base
+    policy would keep (N), no chunk is fetched twice: none is dropped before its read, none read is
+    predicted again (the engine's own S x N bound is not modelled here)."""
+    layout, reads = projection
+    config = PolicyConfig(fragment_size=64 * KiB, fragment_number=number, min_fetch=16, small_object=0)
+    policy = ParquetPolicy(make_policy("adaptive", config), layout)
+    size = layout.data_end + 100
+    cache: list[Cached] = []
+    history: list[Access] = []
+    fetched = 0
+    for read in reads:
+        history.append(read)
+        plan = policy.plan(tuple(history[-policy.history_length() :]), tuple(cache), size)
+        for span in plan.drop:
+            cache.remove(Cached(span.start, span.end))
+        for span in (*plan.fetch, *plan.prefetch):
+            fetched += span.length
+            cache.append(Cached(span.start, span.end))
+        assert not missing(Span(read.offset, read.end), cache)
+    assert fetched <= sum(read.length for read in reads)
