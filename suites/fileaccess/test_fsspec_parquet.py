@@ -90,15 +90,24 @@ def _wire(fs: S3XFileSystem, path: str) -> Iterator[Wire]:
         client.meta.events.unregister("before-call.s3", wire.called)
 
 
+def _int_table(columns: int, rows: int, *, seed: int = 0, digits: int = 1) -> Any:
+    """``columns`` int64 columns ``c0``.. (names padded to ``digits``) of ``rows`` distinct values each."""
+    return pa.table(
+        {f"c{i:0{digits}d}": pa.array(range(seed + i, seed + i + rows), pa.int64()) for i in range(columns)}
+    )
+
+
+def _written(table: Any) -> bytes:
+    """``table`` as an uncompressed Parquet file of :data:`ROW_GROUPS` row groups."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=table.num_rows // ROW_GROUPS, compression="none")
+    return sink.getvalue()
+
+
 def _parquet(rows: int = 32000, *, seed: int = 0) -> bytes:
     """A file of several row groups: int64 columns, uncompressed (1.5 MB, more than the 1 MiB footer GET, so
     no store's answer to a suffix longer than the object comes into it)."""
-    table = pa.table(
-        {f"c{i}": pa.array(range(seed + i, seed + i + rows), pa.int64()) for i in range(COLUMNS)}
-    )
-    sink = io.BytesIO()
-    pq.write_table(table, sink, row_group_size=rows // ROW_GROUPS, compression="none")
-    return sink.getvalue()
+    return _written(_int_table(COLUMNS, rows, seed=seed))
 
 
 def _chunk_bytes(data: bytes, columns: list[str] | None) -> int:
@@ -191,11 +200,8 @@ def test_the_footer_probe_reads_pyarrows_64_kib_then_the_rest_of_a_long_footer(
     """``info`` of a ``.parquet`` name GETs the last 64 KiB (pyarrow's own footer read); metadata longer
     than that is fetched whole in one more GET, so the reader recognises the layout, and pyarrow's own
     read of the rest of the footer costs no request: no later GET touches the footer."""
-    rows = 400_000 // columns  # 4 row groups, a file larger than 64 KiB
-    table = pa.table({f"c{i}": pa.array(range(i, i + rows), pa.int64()) for i in range(columns)})
-    sink = io.BytesIO()
-    pq.write_table(table, sink, row_group_size=rows // 4, compression="none")
-    data = sink.getvalue()
+    table = _int_table(columns, 400_000 // columns)  # a file larger than 64 KiB
+    data = _written(table)
     metadata = int.from_bytes(data[-8:-4], "little") + 8
     assert (metadata > 64 * KiB) is (columns == 400)  # the file is what the test is about
     s3_client.put_object(Bucket=bucket, Key="w.parquet", Body=data)
@@ -235,12 +241,9 @@ def test_a_projection_of_more_chunks_than_the_default_history_fetches_each_once(
     """80 chunk reads (20 columns x 4 row groups), more than the 48 reads a reader keeps for other
     policies: the reader keeps one per chunk once it knows the layout, so no chunk read early is
     predicted, and fetched, again when its column is read in a later row group."""
-    columns, rows = 64, 4 * 2560  # chunks of 20 KiB, above the 16 KiB a read is rounded up to
-    table = pa.table({f"c{i:02d}": pa.array(range(i, i + rows), pa.int64()) for i in range(columns)})
-    sink = io.BytesIO()
-    pq.write_table(table, sink, row_group_size=rows // 4, compression="none")
-    data = sink.getvalue()
-    projected = [f"c{i:02d}" for i in range(0, columns, 3)][:20]
+    table = _int_table(64, ROW_GROUPS * 2560, digits=2)  # chunks of 20 KiB: reads are rounded up to 16 KiB
+    data = _written(table)
+    projected = [f"c{i:02d}" for i in range(0, 64, 3)][:20]
     s3_client.put_object(Bucket=bucket, Key="many.parquet", Body=data)
     path = f"{target.endpoint.netloc}/{bucket}/many.parquet"
     fs = _fs(target, metadata_ttl=3600)
