@@ -23,6 +23,16 @@ LAYOUT = ParquetLayout.of([
 ])  # fmt: skip
 
 
+def _policy(
+    fragment_number: int = 8, fragment_size: int = 1 << 20, layout: ParquetLayout = LAYOUT
+) -> ParquetPolicy:
+    """A Parquet policy over ``adaptive`` with a tiny minimum fetch and no whole-object shortcut."""
+    config = PolicyConfig(
+        fragment_size=fragment_size, fragment_number=fragment_number, min_fetch=16, small_object=0
+    )
+    return ParquetPolicy(make_policy("adaptive", config), layout)
+
+
 @pytest.fixture(scope="module")
 def parquet_file() -> bytes:
     table = pa.table({f"c{i}": list(range(i, i + 3000)) for i in range(6)})
@@ -68,10 +78,8 @@ def test_a_projection_predicts_its_columns_in_the_other_row_groups_following_one
 
 
 def test_parquet_policy_prefetches_predicted_chunks_it_does_not_hold() -> None:
-    base = make_policy(
-        "adaptive", PolicyConfig(fragment_size=1 << 20, fragment_number=8, min_fetch=16, small_object=0)
-    )
-    policy = ParquetPolicy(base, LAYOUT)
+    policy = _policy()
+    base = policy.base
     plan = policy.plan((Access(100, 200),), (Cached(450, 650),), 1100)
     assert plan.fetch == base.plan((Access(100, 200),), (Cached(450, 650),), 1100).fetch
     assert plan.prefetch == (Span(800, 1000),)
@@ -99,22 +107,12 @@ def test_a_read_across_row_groups_is_a_scan(access: Access, scan: bool) -> None:
 def test_a_scan_reads_the_column_data_ahead_in_halves_of_a_read_and_keeps_what_lies_behind(
     fragment_size: int, fragment_number: int, prefetch: tuple[Span, ...]
 ) -> None:
-    config = PolicyConfig(
-        fragment_size=fragment_size, fragment_number=fragment_number, min_fetch=16, small_object=0
-    )
-    policy = ParquetPolicy(make_policy("adaptive", config), LAYOUT)
+    policy = _policy(fragment_number, fragment_size)
     behind = Cached(4, 300)
     plan = policy.plan((Access(0, 4), Access(300, 400)), (behind, Cached(500, 700)), 1100)
     assert plan.fetch == pieces([Span(300, 500)], fragment_size)  # what the read needs and the cache lacks
     assert plan.prefetch == prefetch  # up to the footer, within S x N, GETs of half a read (at least S)
     assert plan.drop == ()  # a scan's reads may come out of order: the engine's bound evicts
-
-
-def _policy(fragment_number: int = 8) -> ParquetPolicy:
-    config = PolicyConfig(
-        fragment_size=1 << 20, fragment_number=fragment_number, min_fetch=16, small_object=0
-    )
-    return ParquetPolicy(make_policy("adaptive", config), LAYOUT)
 
 
 @pytest.mark.parametrize(
@@ -167,8 +165,7 @@ def test_adjacent_columns_predicted_in_a_row_group_are_one_get(
 ) -> None:
     """pyarrow reads adjacent columns' chunks as one coalesced read: the same columns in the other row
     groups are one GET each (8 adjacent columns of 32 through pandas: 57 GETs before, 8 now)."""
-    config = PolicyConfig(fragment_size=fragment_size, fragment_number=8, min_fetch=16, small_object=0)
-    plan = ParquetPolicy(make_policy("adaptive", config), LAYOUT).plan((Access(4, 296),), (), 1100)
+    plan = _policy(fragment_size=fragment_size).plan((Access(4, 296),), (), 1100)
     assert plan.prefetch == prefetch
 
 
@@ -195,8 +192,7 @@ def test_a_projection_read_in_any_order_fetches_each_chunk_once_and_serves_every
     policy would keep (N), no chunk is fetched twice: none is dropped before its read, none read is
     predicted again (the engine's own S x N bound is not modelled here)."""
     layout, reads = projection
-    config = PolicyConfig(fragment_size=64 * KiB, fragment_number=number, min_fetch=16, small_object=0)
-    policy = ParquetPolicy(make_policy("adaptive", config), layout)
+    policy = _policy(number, 64 * KiB, layout)
     size = layout.data_end + 100
     cache: list[Cached] = []
     history: list[Access] = []
