@@ -81,6 +81,7 @@ from s3conf.fsspec_options import (
 )
 from s3conf.listing import directory_prefix
 from s3conf.multipath import OMITTED, check_on_error, run_each
+from s3conf.parquet import footer_length
 from s3conf.ranged_get import ByteRange, RangedResponse, read_body
 from s3conf.reader import S3Reader
 from s3conf.readthrough import ReadThroughBuffer
@@ -215,10 +216,8 @@ def _whole_metadata(
     metadata is longer than ``tail`` and at most :data:`MAX_TAIL`, with a GET conditional on the ETag, so
     the reader recognises the layout and predicts the chunks read (pyarrow reads the rest of a long
     footer next anyway). On any doubt or failure, ``tail`` as it is: still true, only shorter."""
-    if got.first == 0 or len(tail) < 8 or tail[-4:] != b"PAR1":
-        return got.first, tail
-    wanted = int.from_bytes(tail[-8:-4], "little") + 8
-    if wanted <= len(tail) or wanted > min(MAX_TAIL, got.total):
+    wanted = footer_length(tail)
+    if got.first == 0 or wanted is None or wanted <= len(tail) or wanted > min(MAX_TAIL, got.total):
         return got.first, tail
     requested = ByteRange(got.total - wanted, got.first)
     try:

@@ -38,7 +38,7 @@ from s3conf.readpolicy import (
     pieces,
 )
 
-__all__ = ["ParquetLayout", "ParquetPolicy", "footer_layout"]
+__all__ = ["ParquetLayout", "ParquetPolicy", "footer_layout", "footer_length"]
 
 MAGIC = b"PAR1"
 #: The most reads a Parquet policy asks the engine to keep (a plan that filters sorts them: 1 ms at this
@@ -148,12 +148,24 @@ def footer_layout(tail: bytes | bytearray, size: int) -> ParquetLayout | None:
     >>> footer_layout(b"not parquet", 11) is None
     True
     """
-    if len(tail) < 12 or tail[-4:] != MAGIC or size < len(tail):
+    footer = footer_length(tail)
+    if len(tail) < 12 or footer is None or size < len(tail):
         return None
-    length = int.from_bytes(tail[-8:-4], "little")
-    if length + 8 > len(tail):
+    if footer > len(tail):
         return None  # the metadata starts before the cached tail
-    return _layout_of_footer(bytes(tail[len(tail) - length - 8 :]), size)
+    return _layout_of_footer(bytes(tail[len(tail) - footer :]), size)
+
+
+def footer_length(tail: bytes | bytearray) -> int | None:
+    """The bytes of the footer (metadata, its length, ``PAR1``) a Parquet file ending in ``tail`` has, as
+    its last 8 bytes say; ``None`` when ``tail`` is not the end of a Parquet file.
+
+    >>> footer_length(b"x" * 10 + (10).to_bytes(4, "little") + b"PAR1"), footer_length(b"PAR1")
+    (18, None)
+    """
+    if len(tail) < 8 or tail[-4:] != MAGIC:
+        return None
+    return int.from_bytes(tail[-8:-4], "little") + 8
 
 
 @functools.lru_cache(maxsize=16)
@@ -296,11 +308,14 @@ class ParquetPolicy:
             *((s.start, s.end) for s in (*plan.fetch, *plan.prefetch)),
         ])  # fmt: skip
         extra = [part for span in predicted for part in held.gaps(span)]
-        return replace(plan, prefetch=(*plan.prefetch, *_joined(extra, max(self._piece(), access.length))))
+        config = self._config()
+        cap = max(config.fragment_size if config else 0, access.length)  # the read, or S if larger
+        return replace(plan, prefetch=(*plan.prefetch, *_joined(extra, cap)))
 
-    def _piece(self) -> int:
+    def _config(self) -> PolicyConfig | None:
+        """The wrapped policy's knobs (every built-in policy has them; a test double may not)."""
         config = getattr(self.base, "config", None)
-        return config.fragment_size if isinstance(config, PolicyConfig) else 0
+        return config if isinstance(config, PolicyConfig) else None
 
     def history_length(self) -> int:
         """Reads the engine should keep for this policy: one per column chunk (and the base policy's), so
@@ -321,9 +336,9 @@ class ParquetPolicy:
         with all of them ahead, two GETs per range (16 MiB) beat one by 2-3 % and match 8 MiB ones (pyarrow
         ``read_table`` of a 113 MiB file, 50 interleaved rounds on SeaweedFS: 1.07-1.09x pyarrow's own, the
         next range alone 0.99-1.05x)."""
-        config = getattr(self.base, "config", None)
+        config = self._config()
         piece, reach = access.length, access.length
-        if isinstance(config, PolicyConfig):  # at least S a GET, and no more ahead than S x N holds
+        if config is not None:  # at least S a GET, and no more ahead than S x N holds
             piece = max(config.fragment_size, min(config.cache_bytes, access.length) // 2)
             reach = max(0, config.cache_bytes - access.length)
         ahead = Span(access.end, min(self.layout.data_end, access.end + reach))
